@@ -1,0 +1,272 @@
+package egress
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"code.dny.dev/ssrf"
+)
+
+// Defaults applied when the corresponding Options field is zero, and the
+// fixed transport timeouts.
+const (
+	defaultConnectTimeout      = 5 * time.Second
+	defaultMaxIdleConnsPerHost = 16
+	maxIdleConns               = 100
+	keepAlive                  = 30 * time.Second
+	idleConnTimeout            = 90 * time.Second
+	tlsHandshakeTimeout        = 10 * time.Second
+	expectContinueTimeout      = 1 * time.Second
+	maxRedirects               = 10
+)
+
+// ErrBlocked is the error every guard refusal wraps. Match it with
+// errors.Is (or [IsBlocked]); the http.Client wraps it in *url.Error and the
+// dialer in *net.OpError, and both unwrap to it. The refusal also wraps the
+// underlying code.dny.dev/ssrf error (for example ssrf.ErrProhibitedIP) when
+// the connect-time check made it. A blocked request never reached the
+// destination and retrying it cannot succeed.
+var ErrBlocked = errors.New("egress: destination blocked")
+
+// IsBlocked reports whether err, possibly wrapped in *url.Error,
+// *net.OpError or fmt.Errorf("...: %w"), is a refusal by the egress guard.
+// It is false for nil and for ordinary network errors such as connection
+// refused or timeouts.
+func IsBlocked(err error) bool {
+	return errors.Is(err, ErrBlocked)
+}
+
+// Options configure a guarded client. The zero value is the safe default:
+// guard on, direct connections, no redirects followed.
+type Options struct {
+	// AllowPrivateNetworks lifts the guard entirely: no address is checked,
+	// neither the target's nor the proxy's. Set it when trawl runs inside a
+	// private network (--allow-private-networks) and in tests against
+	// 127.0.0.1.
+	AllowPrivateNetworks bool
+
+	// ConnectTimeout bounds each dial (TCP connect, including DNS
+	// resolution). Zero or negative means 5s.
+	ConnectTimeout time.Duration
+
+	// Timeout bounds the whole request, redirects and reading the body
+	// included (http.Client.Timeout), and also sets the transport's
+	// ResponseHeaderTimeout. Zero or negative means none: the caller bounds
+	// requests with their context.
+	Timeout time.Duration
+
+	// Proxy, when non-nil, picks the proxy for each request, as
+	// http.Transport.Proxy does; returning a nil URL sends that request
+	// directly. Nil means every request is direct. The environment
+	// (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) is never consulted. With the guard
+	// on, the connection to the proxy is checked like any other (a proxy on
+	// a private address is refused) and proxied targets are checked as far as
+	// they can be without resolving them; see the package documentation.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// FollowRedirects false (the default) never follows a redirect: the 3xx
+	// response is returned as-is, body unread, for the caller to inspect.
+	// True follows up to 10 redirects, every hop dialled through the guard;
+	// the 11th is an error.
+	FollowRedirects bool
+
+	// MaxIdleConnsPerHost caps idle pooled connections per host. Zero or
+	// negative means 16.
+	MaxIdleConnsPerHost int
+}
+
+// guardConfig holds knobs that exist only so this package's tests can run
+// the guard without sending traffic anywhere but 127.0.0.1. Production code
+// always uses the zero value.
+type guardConfig struct {
+	// allow lists prefixes the guard lets through although they are in a
+	// refused range (tests allow exactly 127.0.0.1/32 to stand in for a
+	// public server).
+	allow []netip.Prefix
+	// afterGuard, if set, runs in Control after the guard has passed an
+	// address; tests use it as a tripwire that refuses anything that is not
+	// loopback.
+	afterGuard func(network, address string) error
+}
+
+// NewTransport returns a new *http.Transport whose every connection is
+// checked by the egress guard described in the package documentation,
+// configured by o. It shares nothing with http.DefaultTransport or any other
+// global. The transport is safe for concurrent use and owns a connection
+// pool: build one per purpose, reuse it, and call CloseIdleConnections when
+// done with it. Options.Timeout sets ResponseHeaderTimeout here;
+// FollowRedirects and the whole-request timeout only take effect through
+// [NewClient].
+func NewTransport(o Options) *http.Transport {
+	return newTransport(o, guardConfig{})
+}
+
+// NewClient returns a new *http.Client built on [NewTransport](o), with
+// Options.Timeout as its Timeout and a redirect policy set by
+// Options.FollowRedirects. It never returns or modifies http.DefaultClient.
+// The client is safe for concurrent use and should be reused; call
+// CloseIdleConnections when done with it.
+func NewClient(o Options) *http.Client {
+	return newClient(o, guardConfig{})
+}
+
+func newClient(o Options, cfg guardConfig) *http.Client {
+	c := &http.Client{
+		Transport:     newTransport(o, cfg),
+		CheckRedirect: checkRedirect(o.FollowRedirects),
+	}
+	if o.Timeout > 0 {
+		c.Timeout = o.Timeout
+	}
+	return c
+}
+
+func newTransport(o Options, cfg guardConfig) *http.Transport {
+	perHost := o.MaxIdleConnsPerHost
+	if perHost <= 0 {
+		perHost = defaultMaxIdleConnsPerHost
+	}
+	t := &http.Transport{
+		DialContext:           newDialer(o, cfg).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   perHost,
+		IdleConnTimeout:       idleConnTimeout,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ExpectContinueTimeout: expectContinueTimeout,
+	}
+	if o.Timeout > 0 {
+		t.ResponseHeaderTimeout = o.Timeout
+	}
+	if o.Proxy != nil {
+		t.Proxy = o.Proxy
+		if !o.AllowPrivateNetworks {
+			t.Proxy = guardProxy(o.Proxy, newGuardian(cfg))
+		}
+	}
+	return t
+}
+
+// newDialer returns the dialer all connections (to targets and to proxies)
+// are made with. The guard lives in its Control hook, which runs after DNS
+// resolution and socket creation but before connect, once per address tried.
+func newDialer(o Options, cfg guardConfig) *net.Dialer {
+	timeout := o.ConnectTimeout
+	if timeout <= 0 {
+		timeout = defaultConnectTimeout
+	}
+	d := &net.Dialer{Timeout: timeout, KeepAlive: keepAlive}
+	var g *ssrf.Guardian
+	if !o.AllowPrivateNetworks {
+		g = newGuardian(cfg)
+	}
+	if g == nil && cfg.afterGuard == nil {
+		return d
+	}
+	d.Control = func(network, address string, c syscall.RawConn) error {
+		if g != nil {
+			if err := g.Safe(network, address, c); err != nil {
+				return fmt.Errorf("%w: %w", ErrBlocked, err)
+			}
+		}
+		if cfg.afterGuard != nil {
+			return cfg.afterGuard(network, address)
+		}
+		return nil
+	}
+	return d
+}
+
+// newGuardian returns the ssrf guard: tcp4/tcp6 only, any port, the
+// library's built-in deny lists.
+func newGuardian(cfg guardConfig) *ssrf.Guardian {
+	opts := []ssrf.Option{ssrf.WithAnyPort()}
+	var v4, v6 []netip.Prefix
+	for _, p := range cfg.allow {
+		if p.Addr().Is4() {
+			v4 = append(v4, p)
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	if len(v4) > 0 {
+		opts = append(opts, ssrf.WithAllowedV4Prefixes(v4...))
+	}
+	if len(v6) > 0 {
+		opts = append(opts, ssrf.WithAllowedV6Prefixes(v6...))
+	}
+	return ssrf.New(opts...)
+}
+
+// guardProxy wraps proxy so that a request about to be sent through a proxy
+// is refused when its target is one the guard can judge without DNS. The
+// connection to the proxy itself is checked by the dialer like any other.
+func guardProxy(proxy func(*http.Request) (*url.URL, error), g *ssrf.Guardian) func(*http.Request) (*url.URL, error) {
+	return func(req *http.Request) (*url.URL, error) {
+		u, err := proxy(req)
+		if err != nil || u == nil {
+			return u, err
+		}
+		if err := checkProxiedHost(g, req.URL.Hostname()); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+}
+
+// checkProxiedHost refuses a proxied target host that is an IP literal in a
+// refused range, a numeric form a proxy might parse as an IPv4 address, or a
+// localhost name. Other host names pass: only the proxy resolves them.
+func checkProxiedHost(g *ssrf.Guardian, host string) error {
+	if addr, err := netip.ParseAddr(host); err == nil {
+		if err := g.SafeAddr(addr.Unmap()); err != nil {
+			return fmt.Errorf("%w: proxied target: %w", ErrBlocked, err)
+		}
+		return nil
+	}
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		return fmt.Errorf("%w: proxied target %q is a loopback name", ErrBlocked, host)
+	}
+	if endsInNumber(name) {
+		return fmt.Errorf("%w: proxied target %q is a numeric host the proxy may read as an address", ErrBlocked, host)
+	}
+	return nil
+}
+
+// endsInNumber reports whether name's last label is a decimal or 0x-prefixed
+// number, the WHATWG URL rule for "this host is an IPv4 address" (so
+// 2130706433, 0x7f.1 and 127.1 are all 127.0.0.1 to many parsers). No real
+// top-level domain is numeric.
+func endsInNumber(name string) bool {
+	label := name[strings.LastIndexByte(name, '.')+1:]
+	if label == "" {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(label, "0x"); ok {
+		return strings.Trim(rest, "0123456789abcdef") == ""
+	}
+	return strings.Trim(label, "0123456789") == ""
+}
+
+// checkRedirect returns the http.Client redirect policy for follow.
+func checkRedirect(follow bool) func(*http.Request, []*http.Request) error {
+	if !follow {
+		return func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return func(_ *http.Request, via []*http.Request) error {
+		// via holds the requests already sent: the first plus one per
+		// redirect followed so far.
+		if len(via) > maxRedirects {
+			return fmt.Errorf("egress: stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+}

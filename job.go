@@ -1,0 +1,161 @@
+package trawl
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is where a job is in its life. The only moves are
+// pending → in_progress → finished | stopped | failed; the last three are
+// terminal.
+type Status string
+
+// The job statuses, spelled as clients of the HasData API expect them.
+const (
+	StatusPending    Status = "pending"
+	StatusInProgress Status = "in_progress"
+	StatusFinished   Status = "finished"
+	StatusStopped    Status = "stopped"
+	StatusFailed     Status = "failed"
+)
+
+// Statuses lists every status, in life order.
+func Statuses() []Status {
+	return []Status{StatusPending, StatusInProgress, StatusFinished, StatusStopped, StatusFailed}
+}
+
+// Terminal reports whether a job with this status will never run again.
+func (s Status) Terminal() bool {
+	return s == StatusFinished || s == StatusStopped || s == StatusFailed
+}
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	for _, v := range Statuses() {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Stop reasons. A failed job's stop reason is the error text instead.
+const (
+	StopReasonLimit   = "data_limit_exceeded" // the job stored `limit` rows; its status is finished
+	StopReasonStopped = "stopped"             // a client asked to stop it (DELETE)
+)
+
+// Job is one scraping job: what a client submitted and how far it has got.
+//
+// Input is the request body exactly as submitted (the webhook included), so
+// the record shows what the client sent. Params is the scraper's own,
+// normalised reading of it (defaults filled in), which workers run from.
+type Job struct {
+	ID            int64
+	AccountID     int64
+	Scraper       string
+	Status        Status
+	StopReason    string // "" while none
+	Input         json.RawMessage
+	Params        json.RawMessage
+	Webhook       *Webhook // nil when the job has none
+	Limit         int64    // 0 = no limit
+	CreditsSpent  int64
+	DataRowsCount int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
+
+	// TaskCount is how many tasks the job has been split into so far.
+	TaskCount int64
+	// RowsEventedSeq is the Seq of the last row already put in a data event.
+	RowsEventedSeq int64
+	// FlushScheduled is set while a River job is due to put the job's
+	// remaining rows into data events.
+	FlushScheduled bool
+	// FinishNotified is set once the job's finished event is in the outbox.
+	FinishNotified bool
+}
+
+// Row is one stored result of a job. Data is the scraper's row object.
+type Row struct {
+	ID        string // a UUID, as HasData's result rows have
+	JobID     int64
+	Seq       int64 // the row's place in the job's order of storage, from 1
+	Data      json.RawMessage
+	CreatedAt time.Time
+}
+
+// TaskState is where one unit of a job's work is.
+type TaskState string
+
+// The task states. A task is claimed (running) before its network work starts,
+// so a stop can tell in-flight work from work not yet begun.
+const (
+	TaskPending   TaskState = "pending"
+	TaskRunning   TaskState = "running"
+	TaskDone      TaskState = "done"
+	TaskCancelled TaskState = "cancelled"
+)
+
+// Task is one unit of a job's work (one page, one search, one site), retried
+// on its own. Key is unique within a job, so a unit found twice runs once.
+type Task struct {
+	ID        int64
+	JobID     int64
+	Key       string
+	Payload   json.RawMessage
+	State     TaskState
+	CreatedAt time.Time
+}
+
+// Account owns API keys and jobs; an account sees only its own jobs.
+type Account struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+}
+
+// APIKey is an account's credential. Only a hash of the key is stored; Prefix
+// (the first characters) lets a person tell keys apart in listings.
+type APIKey struct {
+	ID         int64
+	AccountID  int64
+	Prefix     string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+// Event is one webhook message waiting in, or sent from, the outbox. ID is the
+// webhook-id header: stable across retries and redeliveries so that receivers
+// can de-duplicate. Payload is the exact JSON body.
+type Event struct {
+	ID        string
+	JobID     int64
+	Type      string
+	Payload   json.RawMessage
+	CreatedAt time.Time
+}
+
+// DeliveryAttempt records one HTTP attempt at delivering an event.
+type DeliveryAttempt struct {
+	ID              int64
+	EventID         string
+	JobID           int64
+	Attempt         int
+	StatusCode      int // 0 when no response arrived
+	ErrorClass      string
+	Error           string
+	Duration        time.Duration
+	ResponseExcerpt string
+	CreatedAt       time.Time
+}
+
+// TaskSpec describes a task to add to a job: its key, unique within the job
+// (a URL, a keyword×location pair), and the scraper's payload.
+type TaskSpec struct {
+	Key     string
+	Payload json.RawMessage
+}

@@ -1,0 +1,220 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/store"
+)
+
+// AddWorkers registers the service's workers with River.
+func (s *Service) AddWorkers(w *river.Workers) {
+	river.AddWorker(w, &startWorker{s: s})
+	river.AddWorker(w, &taskWorker{s: s})
+	river.AddWorker(w, &flushWorker{s: s})
+}
+
+type startWorker struct {
+	river.WorkerDefaults[StartArgs]
+	s *Service
+}
+
+// Work moves a pending job to in_progress, sends the started event and
+// enqueues the job's first tasks, all in one transaction.
+func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error {
+	s := w.s
+	return s.store.InTx(ctx, func(tx store.Tx) error {
+		job, err := tx.Job(rj.Args.JobID)
+		if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+			return river.JobCancel(err)
+		} else if err != nil {
+			return err
+		}
+		if job.Status != trawl.StatusPending {
+			return nil // stopped before it started, or started already
+		}
+		now := s.now().UTC()
+		job.Status, job.StartedAt = trawl.StatusInProgress, &now
+		sc, ok := s.scrapers.Get(job.Scraper)
+		var specs []trawl.TaskSpec
+		if ok {
+			specs, err = sc.Plan(job)
+		} else {
+			err = fmt.Errorf("this trawl has no scraper %q", job.Scraper)
+		}
+		if err != nil {
+			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFailed, err.Error(), &now
+			return s.settle(ctx, tx, job, true)
+		}
+		if err := s.notify(ctx, tx, job, trawl.EventJobStarted); err != nil {
+			return err
+		}
+		if err := s.addTasks(ctx, tx, sc, job, specs); err != nil {
+			return err
+		}
+		return s.settle(ctx, tx, job, false)
+	})
+}
+
+// addTasks inserts the tasks the job does not have yet and enqueues them. A
+// scraper whose tasks yield one row each never gets more tasks than the
+// job's limit.
+func (s *Service) addTasks(ctx context.Context, tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs []trawl.TaskSpec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	if job.Limit > 0 && sc.Info().OneRowPerTask {
+		room := max(job.Limit-job.TaskCount, 0)
+		if int64(len(specs)) > room {
+			specs = specs[:room]
+		}
+	}
+	tasks, err := tx.InsertTasks(job.ID, specs)
+	if err != nil {
+		return err
+	}
+	job.TaskCount += int64(len(tasks))
+	if len(tasks) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(tasks))
+	for i, t := range tasks {
+		params[i] = river.InsertManyParams{Args: TaskArgs{JobID: job.ID, TaskID: t.ID}}
+	}
+	if _, err := s.river.InsertManyTx(ctx, tx.SQL(), params); err != nil {
+		return fmt.Errorf("enqueue tasks of job %d: %w", job.ID, err)
+	}
+	return nil
+}
+
+type taskWorker struct {
+	river.WorkerDefaults[TaskArgs]
+	s *Service
+}
+
+// Timeout bounds one task: a page fetch with its retries and politeness waits.
+func (w *taskWorker) Timeout(*river.Job[TaskArgs]) time.Duration { return 5 * time.Minute }
+
+// Work runs one task: claim it, run the scraper with no transaction open, then
+// store its outcome in one transaction.
+func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
+	s := w.s
+	var job *trawl.Job
+	var task *trawl.Task
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if task, err = tx.Task(rj.Args.TaskID); err != nil {
+			return err
+		}
+		if job, err = tx.Job(task.JobID); err != nil {
+			return err
+		}
+		if task.State == trawl.TaskDone || task.State == trawl.TaskCancelled {
+			task = nil
+			return nil
+		}
+		if job.Status != trawl.StatusInProgress {
+			// Stopped or over before this task began: it never will.
+			if _, err := tx.SetTaskState(task.ID, trawl.TaskCancelled, trawl.TaskPending, trawl.TaskRunning); err != nil {
+				return err
+			}
+			task = nil
+			return s.settle(ctx, tx, job, false)
+		}
+		_, err = tx.SetTaskState(task.ID, trawl.TaskRunning, trawl.TaskPending, trawl.TaskRunning)
+		return err
+	})
+	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil || task == nil {
+		return err
+	}
+
+	sc, ok := s.scrapers.Get(job.Scraper)
+	if !ok {
+		return river.JobCancel(fmt.Errorf("this trawl has no scraper %q", job.Scraper))
+	}
+	res, runErr := sc.Run(ctx, job, task)
+	if runErr != nil {
+		if rj.Attempt < rj.MaxAttempts && ctx.Err() == nil {
+			return fmt.Errorf("task %d of job %d: %w", task.ID, job.ID, runErr)
+		}
+		// Out of attempts (or shutting down on the last one): the task ends
+		// without rows so that the job can finish.
+		s.log.Error("task failed", "job", job.ID, "task", task.ID, "key", task.Key, "err", runErr)
+		res = &scrape.Result{}
+	}
+	return s.store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		return s.complete(ctx, tx, task.ID, job.ID, sc, res)
+	})
+}
+
+// complete stores the outcome of a task that ran.
+func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64, sc scrape.Scraper, res *scrape.Result) error {
+	done, err := tx.SetTaskState(taskID, trawl.TaskDone, trawl.TaskRunning)
+	if err != nil {
+		return err
+	}
+	if !done {
+		return nil // another run of this task got here first
+	}
+	job, err := tx.Job(jobID)
+	if err != nil {
+		return err
+	}
+	job.CreditsSpent += res.Credits
+	rows := res.Rows
+	if job.Limit > 0 {
+		room := max(job.Limit-job.DataRowsCount, 0)
+		if int64(len(rows)) > room {
+			rows = rows[:room]
+		}
+	}
+	if job.Status == trawl.StatusFinished || job.Status == trawl.StatusFailed {
+		rows = nil // the job ended (its limit was reached) while this task ran
+	}
+	if len(rows) > 0 {
+		if _, err := tx.InsertRows(job, rows); err != nil {
+			return err
+		}
+		job.DataRowsCount += int64(len(rows))
+	}
+	if job.Status == trawl.StatusInProgress {
+		if job.Limit > 0 && job.DataRowsCount >= job.Limit {
+			now := s.now().UTC()
+			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFinished, trawl.StopReasonLimit, &now
+			if _, err := tx.CancelPendingTasks(job.ID); err != nil {
+				return err
+			}
+		} else if err := s.addTasks(ctx, tx, sc, job, res.Next); err != nil {
+			return err
+		}
+	}
+	return s.settle(ctx, tx, job, false)
+}
+
+type flushWorker struct {
+	river.WorkerDefaults[FlushArgs]
+	s *Service
+}
+
+// Work puts the job's waiting rows into data events.
+func (w *flushWorker) Work(ctx context.Context, rj *river.Job[FlushArgs]) error {
+	err := w.s.store.InTx(ctx, func(tx store.Tx) error {
+		job, err := tx.Job(rj.Args.JobID)
+		if err != nil {
+			return err
+		}
+		job.FlushScheduled = false
+		return w.s.settle(ctx, tx, job, true)
+	})
+	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+		return river.JobCancel(err)
+	}
+	return err
+}
+

@@ -1,0 +1,517 @@
+package scrape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults applied by NewFetcher to zero (or negative) FetcherOptions fields.
+// They are constants, so reading them from many goroutines is safe.
+const (
+	DefaultUserAgent          = "trawl/dev (+https://github.com/trawlhq/trawl)" // FetcherOptions.UserAgent
+	DefaultMaxBodyBytes       = 10 << 20                                        // FetcherOptions.MaxBodyBytes (10 MiB)
+	DefaultPerHostRate        = 10                                              // FetcherOptions.PerHostRate (requests/s)
+	DefaultPerHostBurst       = 1                                               // FetcherOptions.PerHostBurst
+	DefaultPerHostConcurrency = 4                                               // FetcherOptions.PerHostConcurrency
+	DefaultMaxRetries         = 2                                               // FetcherOptions.MaxRetries
+	DefaultRetryBaseDelay     = 500 * time.Millisecond                          // FetcherOptions.RetryBaseDelay
+	DefaultMaxRetryAfter      = 30 * time.Second                                // FetcherOptions.MaxRetryAfter
+	DefaultRobotsTTL          = 30 * time.Minute                                // FetcherOptions.RobotsTTL
+)
+
+const (
+	// hostIdleTTL is how long a host's limiter and semaphore live unused before
+	// they are dropped; hostSweepEvery bounds how often the map is scanned.
+	hostIdleTTL    = 10 * time.Minute
+	hostSweepEvery = time.Minute
+	// maxRateLimiters bounds the per-request-rate limiters kept per host.
+	maxRateLimiters = 8
+)
+
+// FetcherOptions configures a Fetcher. A zero (or negative) field takes the
+// default noted beside it, except MaxRetries, where a negative value means
+// "no retries" because zero already means the default.
+type FetcherOptions struct {
+	Client             *http.Client     // required: the egress-guarded client; NewFetcher panics without it
+	UserAgent          string           // default DefaultUserAgent; also the agent matched against robots.txt groups
+	MaxBodyBytes       int64            // default 10 MiB; larger bodies are cut and Response.Truncated set
+	PerHostRate        float64          // requests per second per host:port, default 10
+	PerHostBurst       int              // default 1
+	PerHostConcurrency int              // requests in flight per host:port, default 4
+	MaxRetries         int              // retries after the first try on 429/502/503/504, timeouts and connection resets; default 2, negative = none
+	RetryBaseDelay     time.Duration    // default 500ms, doubled per retry with jitter; a larger Retry-After wins, up to MaxRetryAfter
+	MaxRetryAfter      time.Duration    // default 30s; a longer Retry-After is not waited for: the response is returned as is
+	RobotsTTL          time.Duration    // robots.txt cache lifetime per scheme+host+port, default 30m
+	Now                func() time.Time // default time.Now; robots.txt expiry, Retry-After dates, pauses and eviction (rate limiters use the real clock)
+}
+
+func (o *FetcherOptions) setDefaults() {
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.PerHostRate <= 0 {
+		o.PerHostRate = DefaultPerHostRate
+	}
+	if o.PerHostBurst <= 0 {
+		o.PerHostBurst = DefaultPerHostBurst
+	}
+	if o.PerHostConcurrency <= 0 {
+		o.PerHostConcurrency = DefaultPerHostConcurrency
+	}
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = DefaultMaxRetries
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.RetryBaseDelay <= 0 {
+		o.RetryBaseDelay = DefaultRetryBaseDelay
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if o.RobotsTTL <= 0 {
+		o.RobotsTTL = DefaultRobotsTTL
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Fetcher performs polite GET requests: robots.txt (when asked), a rate limit
+// and a concurrency limit per host:port shared by all its callers, bounded
+// bodies and retries with backoff. A Fetcher is safe for concurrent use by
+// multiple goroutines; it starts no goroutines of its own, and its per-host
+// state is dropped lazily after 10 minutes unused.
+type Fetcher struct {
+	opts FetcherOptions
+
+	mu        sync.Mutex
+	hosts     map[string]*hostState   // by host:port
+	robots    map[string]*robotsEntry // by scheme://host:port
+	lastSweep time.Time
+}
+
+// hostState is the politeness state of one host:port. Fields other than sem
+// are guarded by Fetcher.mu.
+type hostState struct {
+	sem        chan struct{}
+	limiters   map[float64]*rate.Limiter // key 0 is the PerHostRate limiter
+	crawlLimit rate.Limit                // from robots.txt Crawl-delay; 0 = none
+	pauseUntil time.Time                 // from a Retry-After on 429/503
+	refs       int
+	lastUsed   time.Time
+}
+
+// NewFetcher returns a Fetcher using o with defaults filled in. It panics if
+// o.Client is nil, which is a wiring bug rather than a runtime condition.
+func NewFetcher(o FetcherOptions) *Fetcher {
+	if o.Client == nil {
+		panic("scrape: FetcherOptions.Client is required")
+	}
+	o.setDefaults()
+	return &Fetcher{
+		opts:   o,
+		hosts:  make(map[string]*hostState),
+		robots: make(map[string]*robotsEntry),
+	}
+}
+
+// Request is one page to fetch. It is read, not kept or modified, by Fetch.
+type Request struct {
+	URL string // absolute http or https URL
+	// Header holds extra request headers. User-Agent is always the Fetcher's
+	// (robots.txt is evaluated for it) and Accept-Encoding is dropped so the
+	// transport negotiates gzip and decompresses transparently.
+	Header        http.Header
+	RespectRobots bool // check robots.txt first; a disallowed URL is never requested
+	// Rate, when > 0 and finite, replaces PerHostRate for this request (per-job
+	// politeness): requests with the same Rate to the same host:port share one
+	// limiter, separate from the default one, so two jobs with different
+	// rates to one host add up. Concurrency and Crawl-delay still apply.
+	Rate float64
+}
+
+// Response is a fetched page. Any HTTP status, including 4xx and 5xx, is a
+// Response; it is owned by the caller.
+type Response struct {
+	URL        string      // final URL, after any redirects the client followed
+	StatusCode int         // e.g. 404
+	Status     string      // status text without the code, e.g. "Not Found"
+	Header     http.Header // response headers (Content-Encoding is gone when the transport decompressed)
+	Body       []byte      // decompressed body, at most MaxBodyBytes
+	Truncated  bool        // the body was longer than MaxBodyBytes and was cut
+	Attempts   int         // HTTP attempts made, 1 + retries
+}
+
+// errRateWait marks a rate-limiter wait that could not finish before the
+// context deadline; it is not retried.
+var errRateWait = errors.New("rate limit wait would exceed context deadline")
+
+// Fetch GETs req.URL honouring robots.txt (when req.RespectRobots), the
+// per-host rate and concurrency limits (shared by all callers of this Fetcher,
+// keyed by host:port) and retries: 429, 502, 503, 504, timeouts and
+// connection resets are retried up to MaxRetries times with exponential
+// backoff and jitter, or after Retry-After when that is larger. A Retry-After
+// longer than MaxRetryAfter is not waited for; the response is returned. A
+// 429 or 503 with Retry-After also pauses every request to that host for that
+// long (at most MaxRetryAfter).
+//
+// Fetch returns an error only when no HTTP response was obtained: an invalid
+// URL, a network error after retries, robots.txt disallowing the URL
+// (errors.Is ErrRobotsDisallowed) or ctx ending (errors.Is ctx.Err()). Every
+// wait is interrupted by ctx. Fetch is safe for concurrent use.
+func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
+	u, err := parseTarget(req.URL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+	}
+	if req.RespectRobots {
+		ok, err := f.Allowed(ctx, req.URL)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("fetch %s: %w", req.URL, ErrRobotsDisallowed)
+		}
+	}
+
+	hs := f.acquireHost(hostKey(u))
+	defer f.releaseHost(hs)
+	lim := f.limiter(hs, req.Rate)
+
+	for attempt := 1; ; attempt++ {
+		canRetry := attempt <= f.opts.MaxRetries
+		resp, err := f.once(ctx, hs, lim, req.URL, req.Header, f.opts.MaxBodyBytes)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, fmt.Errorf("fetch %s: %w", req.URL, ctxErr)
+			}
+			if !canRetry || !retryableErr(err) {
+				return nil, fmt.Errorf("fetch %s: attempt %d: %w", req.URL, attempt, err)
+			}
+			if err := sleep(ctx, f.backoff(attempt)); err != nil {
+				return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+			}
+			continue
+		}
+		resp.Attempts = attempt
+		if !retryableStatus(resp.StatusCode) {
+			return resp, nil
+		}
+		ra, hasRA := parseRetryAfter(resp.Header.Get("Retry-After"), f.opts.Now())
+		if hasRA && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+			f.pauseHost(hs, min(ra, f.opts.MaxRetryAfter))
+		}
+		if !canRetry || ra > f.opts.MaxRetryAfter {
+			return resp, nil
+		}
+		if err := sleep(ctx, max(f.backoff(attempt), ra)); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		}
+	}
+}
+
+// once makes one GET through the host's pause, semaphore and limiter. The
+// semaphore slot is held until the body is read and closed.
+func (f *Fetcher) once(ctx context.Context, hs *hostState, lim *rate.Limiter, rawURL string, header http.Header, maxBytes int64) (*Response, error) {
+	f.mu.Lock()
+	pause := hs.pauseUntil.Sub(f.opts.Now())
+	f.mu.Unlock()
+	if pause > 0 {
+		if err := sleep(ctx, pause); err != nil {
+			return nil, err
+		}
+	}
+
+	select {
+	case hs.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-hs.sem }()
+
+	if err := lim.Wait(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("%w: %w", errRateWait, context.DeadlineExceeded)
+	}
+
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			hreq.Header.Add(k, v)
+		}
+	}
+	hreq.Header.Del("Accept-Encoding")
+	hreq.Header.Set("User-Agent", f.opts.UserAgent)
+
+	resp, err := f.opts.Client.Do(hreq)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+
+	limit := maxBytes + 1
+	if limit <= 0 { // maxBytes == MaxInt64
+		limit = math.MaxInt64
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	truncated := int64(len(body)) > maxBytes
+	if truncated {
+		body = body[:maxBytes]
+	}
+
+	final := rawURL
+	if resp.Request != nil && resp.Request.URL != nil {
+		final = resp.Request.URL.String()
+	}
+	return &Response{
+		URL:        final,
+		StatusCode: resp.StatusCode,
+		Status:     statusText(resp),
+		Header:     resp.Header,
+		Body:       body,
+		Truncated:  truncated,
+	}, nil
+}
+
+// backoff is the delay before retry number attempt (1-based): RetryBaseDelay
+// doubled per attempt, capped at MaxRetryAfter, then jittered into [d/2, d].
+func (f *Fetcher) backoff(attempt int) time.Duration {
+	d := f.opts.RetryBaseDelay
+	for i := 1; i < attempt && d < f.opts.MaxRetryAfter; i++ {
+		d *= 2
+	}
+	d = min(d, f.opts.MaxRetryAfter)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// acquireHost returns the state for key, creating it if needed, and pins it
+// against eviction until releaseHost.
+func (f *Fetcher) acquireHost(key string) *hostState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hs := f.hostLocked(key)
+	hs.refs++
+	return hs
+}
+
+func (f *Fetcher) releaseHost(hs *hostState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hs.refs--
+	hs.lastUsed = f.opts.Now()
+}
+
+// hostLocked returns (creating) the state of key and, at most once a
+// minute, drops hosts unused for hostIdleTTL and expired robots entries.
+// f.mu must be held.
+func (f *Fetcher) hostLocked(key string) *hostState {
+	now := f.opts.Now()
+	if now.Sub(f.lastSweep) >= hostSweepEvery {
+		f.lastSweep = now
+		for k, hs := range f.hosts {
+			if hs.refs == 0 && now.Sub(hs.lastUsed) >= hostIdleTTL {
+				delete(f.hosts, k)
+			}
+		}
+		for k, e := range f.robots {
+			select {
+			case <-e.done:
+				if !now.Before(e.expires) {
+					delete(f.robots, k)
+				}
+			default: // still being fetched
+			}
+		}
+	}
+	hs := f.hosts[key]
+	if hs == nil {
+		hs = &hostState{
+			sem:      make(chan struct{}, f.opts.PerHostConcurrency),
+			limiters: make(map[float64]*rate.Limiter),
+		}
+		f.hosts[key] = hs
+	}
+	hs.lastUsed = now
+	return hs
+}
+
+// limiter returns the limiter of hs for a per-request rate r (0 = default).
+func (f *Fetcher) limiter(hs *hostState, r float64) *rate.Limiter {
+	if !(r > 0) || math.IsInf(r, 1) || r == f.opts.PerHostRate { // also NaN
+		r = 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if lim := hs.limiters[r]; lim != nil {
+		return lim
+	}
+	if len(hs.limiters) >= maxRateLimiters {
+		// Forget one other rate's limiter; it restarts with a full burst.
+		for k := range hs.limiters {
+			if k != 0 {
+				delete(hs.limiters, k)
+				break
+			}
+		}
+	}
+	limit, burst := rate.Limit(f.opts.PerHostRate), f.opts.PerHostBurst
+	if r > 0 {
+		limit = rate.Limit(r)
+	}
+	if hs.crawlLimit > 0 && hs.crawlLimit < limit {
+		limit, burst = hs.crawlLimit, 1
+	}
+	lim := rate.NewLimiter(limit, burst)
+	hs.limiters[r] = lim
+	return lim
+}
+
+// pauseHost holds back new requests to hs for d.
+func (f *Fetcher) pauseHost(hs *hostState, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if until := f.opts.Now().Add(d); until.After(hs.pauseUntil) {
+		hs.pauseUntil = until
+	}
+}
+
+// lowerRate caps every limiter of host key at limit (Crawl-delay), never
+// raising one.
+func (f *Fetcher) lowerRate(key string, limit rate.Limit) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	hs := f.hostLocked(key)
+	if hs.crawlLimit == 0 || limit < hs.crawlLimit {
+		hs.crawlLimit = limit
+	}
+	for _, lim := range hs.limiters {
+		if lim.Limit() > hs.crawlLimit {
+			lim.SetLimit(hs.crawlLimit)
+			lim.SetBurst(1)
+		}
+	}
+}
+
+// sleep waits for d or until ctx ends, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryableErr reports whether a transport error is worth another try:
+// timeouts, resets and connections closed before a full response. Refused
+// connections, DNS failures and egress-guard refusals are not retried.
+func retryableErr(err error) bool {
+	if errors.Is(err, errRateWait) {
+		return false
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date,
+// as a duration from now (never negative). ok is false when v is absent or
+// malformed.
+func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(min(secs, int64(math.MaxInt64/time.Second))) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// statusText is the reason phrase of resp without its code.
+func statusText(resp *http.Response) string {
+	code := strconv.Itoa(resp.StatusCode)
+	if s := strings.TrimSpace(strings.TrimPrefix(resp.Status, code)); s != "" && s != resp.Status {
+		return s
+	}
+	return http.StatusText(resp.StatusCode)
+}
+
+// parseTarget accepts absolute http and https URLs with a host.
+func parseTarget(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("url %q: scheme must be http or https", rawURL)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("url %q: missing host", rawURL)
+	}
+	return u, nil
+}
+
+// hostKey is host:port with the scheme's default port filled in, lower-cased.
+func hostKey(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}

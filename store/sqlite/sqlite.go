@@ -1,0 +1,140 @@
+// Package sqlite opens trawl's embedded database: one SQLite file in WAL mode,
+// written through a single connection that River shares, and read through a
+// separate pool that never blocks the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/trawlhq/trawl/store/sqlstore"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside trawl's data folder.
+const FileName = "trawl.db"
+
+// DB is an open SQLite database.
+type DB struct {
+	*sqlstore.DB
+	// Write is the single writer connection, shared with River.
+	Write *sql.DB
+	read  *sql.DB
+	path  string
+}
+
+// Open opens (creating if needed) the database in dir. It does not migrate:
+// call Migrate.
+func Open(dir string, now func() time.Time) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	pragmas := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
+		pragmas.Add("_pragma", p)
+	}
+	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
+	write, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer: SQLite allows one at a time, and River's SQLite driver needs
+	// it so that its own statements never meet SQLITE_BUSY.
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+
+	pragmas.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+
+	if err := write.Ping(); err != nil {
+		_ = write.Close()
+		_ = read.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{
+		DB:    sqlstore.New(write, read, sqlstore.Dialect{}, now),
+		Write: write,
+		read:  read,
+		path:  path,
+	}, nil
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Migrate brings trawl's schema and River's up to date.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+	return Migrate(ctx, db.Write, log)
+}
+
+// Migrate applies trawl's and River's migrations to a SQLite database.
+func Migrate(ctx context.Context, write *sql.DB, log *slog.Logger) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, write, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			return fmt.Errorf("migrate trawl schema: %w", partial.Err)
+		}
+		return fmt.Errorf("migrate trawl schema: %w", err)
+	}
+	for _, r := range results {
+		log.Info("applied migration", "source", r.Source.Path, "duration", r.Duration)
+	}
+	migrator, err := rivermigrate.New(riversqlite.New(write), nil)
+	if err != nil {
+		return fmt.Errorf("river migrator: %w", err)
+	}
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("migrate river schema: %w", err)
+	}
+	for _, v := range res.Versions {
+		log.Info("applied river migration", "version", v.Version)
+	}
+	return nil
+}
+
+// ReleaseOrphans makes River jobs that a previous process left running
+// available again at once. It is for a single node at start-up, before its
+// River client starts: nothing else can be running them, so there is no need
+// to wait for River's stuck-job rescue.
+func (db *DB) ReleaseOrphans(ctx context.Context) (int64, error) {
+	res, err := db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
+		WHERE state = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("release orphaned jobs: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,69 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/trawlhq/trawl"
+)
+
+// InsertRows implements store.Tx.
+func (tx *Tx) InsertRows(job *trawl.Job, data []json.RawMessage) ([]*trawl.Row, error) {
+	out := make([]*trawl.Row, 0, len(data))
+	for i, d := range data {
+		r := &trawl.Row{ID: trawl.NewUUID(), JobID: job.ID, Seq: job.DataRowsCount + int64(i) + 1, Data: d, CreatedAt: tx.now}
+		if _, err := tx.tx.Exec(tx.q(`INSERT INTO results (id, job_id, seq, data, created_at) VALUES (?, ?, ?, ?, ?)`),
+			r.ID, r.JobID, r.Seq, string(r.Data), micros(r.CreatedAt)); err != nil {
+			return nil, fmt.Errorf("insert row %d of job %d: %w", r.Seq, job.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func scanRows(rows *sql.Rows) ([]*trawl.Row, error) {
+	defer rows.Close()
+	var out []*trawl.Row
+	for rows.Next() {
+		r := &trawl.Row{}
+		var data string
+		var created int64
+		if err := rows.Scan(&r.ID, &r.JobID, &r.Seq, &data, &created); err != nil {
+			return nil, fmt.Errorf("scan row: %w", err)
+		}
+		r.Data, r.CreatedAt = json.RawMessage(data), fromMicros(created)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RowsAfter implements store.Tx.
+func (tx *Tx) RowsAfter(jobID, seq, limit int64) ([]*trawl.Row, error) {
+	rows, err := tx.tx.Query(tx.q(`SELECT id, job_id, seq, data, created_at FROM results
+		WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`), jobID, seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read rows of job %d: %w", jobID, err)
+	}
+	return scanRows(rows)
+}
+
+// Rows implements store.Store. Rows are numbered from 1 without gaps, so a
+// page is a range of Seq and costs the same however deep it is.
+func (db *DB) Rows(ctx context.Context, jobID int64, offset, limit int64) ([]*trawl.Row, int64, error) {
+	var total int64
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT data_rows_count FROM jobs WHERE id = ?`), jobID).Scan(&total); errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, notFound("job", jobID)
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("count rows of job %d: %w", jobID, err)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT id, job_id, seq, data, created_at FROM results
+		WHERE job_id = ? AND seq > ? AND seq <= ? ORDER BY seq`), jobID, offset, offset+limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read rows of job %d: %w", jobID, err)
+	}
+	out, err := scanRows(rows)
+	return out, total, err
+}

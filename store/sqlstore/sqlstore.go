@@ -1,0 +1,229 @@
+// Package sqlstore implements store.Store over database/sql. The SQL is
+// written once, portable between SQLite and PostgreSQL; store/sqlite and
+// store/postgres open the connections and apply their migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/store"
+)
+
+// Dialect says how a database differs from the SQL written here.
+type Dialect struct {
+	// Numbered placeholders ($1, $2, …) instead of ?.
+	Numbered bool
+	// ForUpdate is appended to reads that lock a row in a transaction.
+	ForUpdate string
+}
+
+// DB is a store.Store over database/sql.
+type DB struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect Dialect
+	now     func() time.Time
+}
+
+// New returns a store over write (used for transactions and writes) and read
+// (used for reads outside transactions; it may be the same pool). now is the
+// clock; nil means time.Now.
+func New(write, read *sql.DB, d Dialect, now func() time.Time) *DB {
+	if now == nil {
+		now = time.Now
+	}
+	if read == nil {
+		read = write
+	}
+	return &DB{write: write, read: read, dialect: d, now: now}
+}
+
+var _ store.Store = (*DB)(nil)
+
+// q rewrites the placeholders of query for the dialect.
+func (db *DB) q(query string) string {
+	return rebind(db.dialect, query)
+}
+
+func rebind(d Dialect, query string) string {
+	if !d.Numbered {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func notFound(what string, id any) error {
+	return trawl.Errorf(trawl.ENOTFOUND, "%s %v not found", what, id)
+}
+
+// InTx implements store.Store.
+func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, db: db, now: db.now().UTC().Truncate(time.Microsecond)}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Ping implements store.Store.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return db.read.PingContext(ctx)
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.read.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// CreateAccount implements store.Store.
+func (db *DB) CreateAccount(ctx context.Context, name string) (*trawl.Account, error) {
+	a := &trawl.Account{Name: name, CreatedAt: db.now().UTC().Truncate(time.Microsecond)}
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING id`),
+		name, micros(a.CreatedAt)).Scan(&a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("insert account: %w", err)
+	}
+	return a, nil
+}
+
+// Accounts implements store.Store.
+func (db *DB) Accounts(ctx context.Context) ([]*trawl.Account, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, name, created_at FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []*trawl.Account
+	for rows.Next() {
+		a := &trawl.Account{}
+		var created int64
+		if err := rows.Scan(&a.ID, &a.Name, &created); err != nil {
+			return nil, err
+		}
+		a.CreatedAt = fromMicros(created)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CreateAPIKey implements store.Store.
+func (db *DB) CreateAPIKey(ctx context.Context, accountID int64, key string) (*trawl.APIKey, error) {
+	k := &trawl.APIKey{AccountID: accountID, Prefix: trawl.KeyPrefix(key), CreatedAt: db.now().UTC().Truncate(time.Microsecond)}
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO api_keys (account_id, key_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
+		accountID, trawl.HashAPIKey(key), k.Prefix, micros(k.CreatedAt)).Scan(&k.ID)
+	if err != nil {
+		return nil, fmt.Errorf("insert api key: %w", err)
+	}
+	return k, nil
+}
+
+// AccountByAPIKey implements store.Store.
+func (db *DB) AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error) {
+	a := &trawl.Account{}
+	var created int64
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
+		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)).Scan(&a.ID, &a.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, trawl.Errorf(trawl.EUNAUTHORIZED, "The API key is unknown or revoked.")
+	} else if err != nil {
+		return nil, fmt.Errorf("look up api key: %w", err)
+	}
+	a.CreatedAt = fromMicros(created)
+	return a, nil
+}
+
+// APIKeyExists implements store.Store.
+func (db *DB) APIKeyExists(ctx context.Context, key string) (bool, error) {
+	_, err := db.AccountByAPIKey(ctx, key)
+	if trawl.ErrorCode(err) == trawl.EUNAUTHORIZED {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// APIKeys implements store.Store.
+func (db *DB) APIKeys(ctx context.Context) ([]*trawl.APIKey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, account_id, prefix, created_at, revoked_at FROM api_keys ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []*trawl.APIKey
+	for rows.Next() {
+		k := &trawl.APIKey{}
+		var created int64
+		var revoked sql.NullInt64
+		if err := rows.Scan(&k.ID, &k.AccountID, &k.Prefix, &created, &revoked); err != nil {
+			return nil, err
+		}
+		k.CreatedAt, k.RevokedAt = fromMicros(created), fromNullMicros(revoked)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIKey implements store.Store.
+func (db *DB) RevokeAPIKey(ctx context.Context, idOrPrefix string) error {
+	id, _ := strconv.ParseInt(idOrPrefix, 10, 64)
+	res, err := db.write.ExecContext(ctx, db.q(`UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR prefix = ?)`),
+		micros(db.now()), id, idOrPrefix)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("active API key", idOrPrefix)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+// Package store defines how trawl keeps its data: the Store interface that
+// both databases implement, checked by the conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/trawlhq/trawl"
+)
+
+// Store is trawl's persistence. Methods on Store run on their own; work that
+// must commit together (a row, its counters and its events, and the River jobs
+// they cause) runs in InTx.
+//
+// Reads on Store may be served by a read pool and so may lag a transaction
+// that has just committed by nothing more than the commit itself.
+//
+// A Store is safe for concurrent use.
+type Store interface {
+	// InTx runs fn in one read-write transaction and commits it when fn
+	// returns nil. fn must not call methods of the Store itself (on SQLite the
+	// single writer connection is held by the transaction), nor do network
+	// I/O.
+	InTx(ctx context.Context, fn func(Tx) error) error
+
+	CreateAccount(ctx context.Context, name string) (*trawl.Account, error)
+	Accounts(ctx context.Context) ([]*trawl.Account, error)
+	// CreateAPIKey stores the hash of key for the account.
+	CreateAPIKey(ctx context.Context, accountID int64, key string) (*trawl.APIKey, error)
+	// AccountByAPIKey returns the account that owns key, or EUNAUTHORIZED when
+	// the key is unknown or revoked.
+	AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error)
+	// APIKeyExists reports whether key is stored and not revoked.
+	APIKeyExists(ctx context.Context, key string) (bool, error)
+	APIKeys(ctx context.Context) ([]*trawl.APIKey, error)
+	// RevokeAPIKey revokes the key with the given id or prefix.
+	RevokeAPIKey(ctx context.Context, idOrPrefix string) error
+
+	// Job returns the job with id. With accountID > 0 a job of another account
+	// is ENOTFOUND, exactly like a missing one.
+	Job(ctx context.Context, accountID, id int64) (*trawl.Job, error)
+	// Jobs lists an account's jobs, newest first, and their total count.
+	Jobs(ctx context.Context, f JobFilter) ([]*trawl.Job, int64, error)
+	// Rows returns up to limit rows of a job in storage order, skipping
+	// offset, and the job's row total.
+	Rows(ctx context.Context, jobID int64, offset, limit int64) ([]*trawl.Row, int64, error)
+	Task(ctx context.Context, id int64) (*trawl.Task, error)
+	Event(ctx context.Context, id string) (*trawl.Event, error)
+	// Events lists a job's events in creation order.
+	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
+	// RecordAttempt stores one delivery attempt and sets its ID.
+	RecordAttempt(ctx context.Context, a *trawl.DeliveryAttempt) error
+	// Attempts lists a job's delivery attempts, oldest first.
+	Attempts(ctx context.Context, jobID int64) ([]*trawl.DeliveryAttempt, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// JobFilter selects jobs for Store.Jobs.
+type JobFilter struct {
+	AccountID int64
+	Status    trawl.Status // "" = any
+	Offset    int64
+	Limit     int64
+}
+
+// Tx is one read-write transaction. Reads in it see its own writes.
+type Tx interface {
+	// SQL is the underlying transaction, for enqueueing River jobs in the same
+	// commit.
+	SQL() *sql.Tx
+
+	// CreateJob inserts job and sets its ID and timestamps.
+	CreateJob(job *trawl.Job) error
+	// Job reads a job for update: on PostgreSQL the row stays locked until the
+	// transaction ends.
+	Job(id int64) (*trawl.Job, error)
+	// UpdateJob writes the job's status, stop reason, counters, timestamps and
+	// event bookkeeping, and sets UpdatedAt.
+	UpdateJob(job *trawl.Job) error
+
+	// InsertTasks adds tasks to a job, skipping any whose key the job already
+	// has, and returns those it inserted. The job's TaskCount (as stored) grows
+	// by their number.
+	InsertTasks(jobID int64, specs []trawl.TaskSpec) ([]*trawl.Task, error)
+	// Task reads a task.
+	Task(id int64) (*trawl.Task, error)
+	// SetTaskState moves a task from one of the states in from to state, and
+	// reports whether it did.
+	SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskState) (bool, error)
+	// CancelPendingTasks cancels the job's tasks that have not started.
+	CancelPendingTasks(jobID int64) (int64, error)
+	// HasOpenTasks reports whether any task of the job is pending or running.
+	HasOpenTasks(jobID int64) (bool, error)
+
+	// InsertRows appends rows to a job, numbering them after the job's
+	// current DataRowsCount; the caller updates the job's counters.
+	InsertRows(job *trawl.Job, data []json.RawMessage) ([]*trawl.Row, error)
+	// RowsAfter returns up to limit rows of a job with Seq > seq, in order.
+	RowsAfter(jobID, seq, limit int64) ([]*trawl.Row, error)
+
+	// InsertEvent stores an outbox event and sets its CreatedAt.
+	InsertEvent(e *trawl.Event) error
+}
