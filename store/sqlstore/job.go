@@ -23,9 +23,8 @@ func scanJob(s scanner) (*trawl.Job, error) {
 	var input, params string
 	var created, updated int64
 	var started, finished sql.NullInt64
-	var notified int64
 	err := s.Scan(&j.ID, &j.AccountID, &j.Scraper, &j.Status, &stopReason, &input, &params, &webhook, &j.Limit,
-		&j.CreditsSpent, &j.DataRowsCount, &j.TaskCount, &j.RowsEventedSeq, &j.FlushScheduled, &notified, &created, &updated, &started, &finished)
+		&j.CreditsSpent, &j.DataRowsCount, &j.TaskCount, &j.RowsEventedSeq, &j.FlushScheduled, &j.FinishNotified, &created, &updated, &started, &finished)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +36,6 @@ func scanJob(s scanner) (*trawl.Job, error) {
 			return nil, fmt.Errorf("decode webhook of job %d: %w", j.ID, err)
 		}
 	}
-	j.FinishNotified = notified != 0
 	j.CreatedAt, j.UpdatedAt = fromMicros(created), fromMicros(updated)
 	j.StartedAt, j.FinishedAt = fromNullMicros(started), fromNullMicros(finished)
 	return j, nil
@@ -106,7 +104,7 @@ func (tx *Tx) CreateJob(j *trawl.Job) error {
 	}
 	err := tx.tx.QueryRow(tx.q(`INSERT INTO jobs (account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
 		credits_spent, data_rows_count, task_count, rows_evented_seq, flush_scheduled, finish_notified, created_at, updated_at,
-		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, 0, ?, ?, NULL, NULL) RETURNING id`),
+		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, FALSE, FALSE, ?, ?, NULL, NULL) RETURNING id`),
 		j.AccountID, j.Scraper, string(j.Status), nullString(j.StopReason), string(j.Input), string(j.Params), webhook, j.Limit,
 		micros(j.CreatedAt), micros(j.UpdatedAt)).Scan(&j.ID)
 	if err != nil {
@@ -129,13 +127,9 @@ func (tx *Tx) Job(id int64) (*trawl.Job, error) {
 // UpdateJob implements store.Tx.
 func (tx *Tx) UpdateJob(j *trawl.Job) error {
 	j.UpdatedAt = tx.now
-	notified := 0
-	if j.FinishNotified {
-		notified = 1
-	}
 	res, err := tx.tx.Exec(tx.q(`UPDATE jobs SET status = ?, stop_reason = ?, credits_spent = ?, data_rows_count = ?,
 		rows_evented_seq = ?, flush_scheduled = ?, finish_notified = ?, updated_at = ?, started_at = ?, finished_at = ? WHERE id = ?`),
-		string(j.Status), nullString(j.StopReason), j.CreditsSpent, j.DataRowsCount, j.RowsEventedSeq, j.FlushScheduled, notified,
+		string(j.Status), nullString(j.StopReason), j.CreditsSpent, j.DataRowsCount, j.RowsEventedSeq, j.FlushScheduled, j.FinishNotified,
 		micros(j.UpdatedAt), nullMicros(j.StartedAt), nullMicros(j.FinishedAt), j.ID)
 	if err != nil {
 		return fmt.Errorf("update job %d: %w", j.ID, err)

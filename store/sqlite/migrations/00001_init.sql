@@ -29,7 +29,7 @@ CREATE TABLE jobs (
     task_count       INTEGER NOT NULL DEFAULT 0,
     rows_evented_seq INTEGER NOT NULL DEFAULT 0,
     flush_scheduled  BOOLEAN NOT NULL DEFAULT FALSE,
-    finish_notified  INTEGER NOT NULL DEFAULT 0,
+    finish_notified  BOOLEAN NOT NULL DEFAULT FALSE,
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     started_at       INTEGER,

@@ -1,0 +1,373 @@
+// Package storetest is the conformance suite every store.Store backend runs,
+// so that SQLite and PostgreSQL behave the same.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/store"
+)
+
+// Opener returns a fresh, migrated, empty store for one test.
+type Opener func(t *testing.T) store.Store
+
+// Run runs the suite against the stores open makes.
+func Run(t *testing.T, open Opener) {
+	tests := map[string]func(*testing.T, store.Store){
+		"APIKeys":              testAPIKeys,
+		"JobsCreateAndRead":    testJobsCreateAndRead,
+		"JobsListAndFilter":    testJobsList,
+		"JobUpdate":            testJobUpdate,
+		"Tasks":                testTasks,
+		"Rows":                 testRows,
+		"EventsAndAttempts":    testEventsAndAttempts,
+		"RollbackKeepsNothing": testRollback,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+func mustAccount(t *testing.T, s store.Store, name string) *trawl.Account {
+	t.Helper()
+	a, err := s.CreateAccount(ctx(t), name)
+	if err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	return a
+}
+
+func mustJob(t *testing.T, s store.Store, accountID int64, mod func(*trawl.Job)) *trawl.Job {
+	t.Helper()
+	j := &trawl.Job{
+		AccountID: accountID,
+		Scraper:   "crawler",
+		Status:    trawl.StatusPending,
+		Input:     json.RawMessage(`{"urls":["https://example.org/"]}`),
+		Params:    json.RawMessage(`{"urls":["https://example.org/"],"maxDepth":1}`),
+		Webhook:   &trawl.Webhook{URL: "https://hooks.example.org/x", Headers: map[string]string{"X-Token": "t"}},
+		Limit:     10,
+	}
+	if mod != nil {
+		mod(j)
+	}
+	err := s.InTx(ctx(t), func(tx store.Tx) error { return tx.CreateJob(j) })
+	if err != nil {
+		t.Fatalf("create job: %v", err)
+	}
+	return j
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := trawl.ErrorCode(err); got != code {
+		t.Fatalf("got error %v (code %q), want code %q", err, got, code)
+	}
+}
+
+func testAPIKeys(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "acme")
+	key := trawl.NewAPIKey()
+	k, err := s.CreateAPIKey(ctx(t), a.ID, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Prefix != trawl.KeyPrefix(key) || k.ID == 0 {
+		t.Fatalf("got key %+v, want prefix %q and an id", k, trawl.KeyPrefix(key))
+	}
+	got, err := s.AccountByAPIKey(ctx(t), key)
+	if err != nil || got.ID != a.ID || got.Name != "acme" {
+		t.Fatalf("got account %+v, %v; want %d acme", got, err, a.ID)
+	}
+	_, err = s.AccountByAPIKey(ctx(t), key+"x")
+	wantCode(t, err, trawl.EUNAUTHORIZED)
+
+	keys, err := s.APIKeys(ctx(t))
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("got %d keys, %v; want 1", len(keys), err)
+	}
+	if err := s.RevokeAPIKey(ctx(t), fmt.Sprint(k.ID)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AccountByAPIKey(ctx(t), key)
+	wantCode(t, err, trawl.EUNAUTHORIZED)
+	wantCode(t, s.RevokeAPIKey(ctx(t), fmt.Sprint(k.ID)), trawl.ENOTFOUND)
+	if ok, err := s.APIKeyExists(ctx(t), key); ok || err != nil {
+		t.Fatalf("revoked key exists = %v, %v; want false", ok, err)
+	}
+}
+
+func testJobsCreateAndRead(t *testing.T, s store.Store) {
+	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
+	j := mustJob(t, s, a.ID, nil)
+	if j.ID == 0 || j.CreatedAt.IsZero() {
+		t.Fatalf("created job has no id or time: %+v", j)
+	}
+	got, err := s.Job(ctx(t), a.ID, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(j, got); diff != "" {
+		t.Errorf("job read back differs (-created +read):\n%s", diff)
+	}
+	_, err = s.Job(ctx(t), b.ID, j.ID)
+	wantCode(t, err, trawl.ENOTFOUND)
+	_, err = s.Job(ctx(t), a.ID, j.ID+1000)
+	wantCode(t, err, trawl.ENOTFOUND)
+	if _, err := s.Job(ctx(t), 0, j.ID); err != nil {
+		t.Fatalf("any-account read: %v", err)
+	}
+	none := mustJob(t, s, a.ID, func(j *trawl.Job) { j.Webhook = nil })
+	if got, _ := s.Job(ctx(t), a.ID, none.ID); got.Webhook != nil {
+		t.Errorf("got webhook %+v, want nil", got.Webhook)
+	}
+}
+
+func testJobsList(t *testing.T, s store.Store) {
+	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
+	var ids []int64
+	for i := range 5 {
+		j := mustJob(t, s, a.ID, func(j *trawl.Job) {
+			if i%2 == 1 {
+				j.Status = trawl.StatusFinished
+			}
+		})
+		ids = append(ids, j.ID)
+	}
+	mustJob(t, s, b.ID, nil)
+	list, total, err := s.Jobs(ctx(t), store.JobFilter{AccountID: a.ID, Limit: 2, Offset: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 5 || len(list) != 2 || list[0].ID != ids[3] || list[1].ID != ids[2] {
+		t.Fatalf("got total %d and %d jobs (first %v), want 5 and jobs %d, %d newest first", total, len(list), list, ids[3], ids[2])
+	}
+	list, total, err = s.Jobs(ctx(t), store.JobFilter{AccountID: a.ID, Status: trawl.StatusFinished, Limit: 10})
+	if err != nil || total != 2 || len(list) != 2 {
+		t.Fatalf("finished filter: got total %d, %d jobs, %v; want 2", total, len(list), err)
+	}
+}
+
+func testJobUpdate(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		got, err := tx.Job(j.ID)
+		if err != nil {
+			return err
+		}
+		now := got.CreatedAt.Add(1500)
+		got.Status, got.StopReason, got.StartedAt, got.FinishedAt = trawl.StatusFinished, trawl.StopReasonLimit, &now, &now
+		got.CreditsSpent, got.DataRowsCount, got.RowsEventedSeq = 7, 3, 2
+		got.FlushScheduled, got.FinishNotified = true, true
+		return tx.UpdateJob(got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Job(ctx(t), a.ID, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != trawl.StatusFinished || got.StopReason != trawl.StopReasonLimit || got.CreditsSpent != 7 ||
+		got.DataRowsCount != 3 || got.RowsEventedSeq != 2 || !got.FlushScheduled || !got.FinishNotified ||
+		got.StartedAt == nil || got.FinishedAt == nil {
+		t.Fatalf("update not kept: %+v", got)
+	}
+	err = s.InTx(ctx(t), func(tx store.Tx) error { return tx.UpdateJob(&trawl.Job{ID: j.ID + 99, Status: trawl.StatusFailed}) })
+	wantCode(t, err, trawl.ENOTFOUND)
+}
+
+func testTasks(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	var first []*trawl.Task
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		var err error
+		first, err = tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "a", Payload: json.RawMessage(`{"n":1}`)}, {Key: "b"}})
+		if err != nil {
+			return err
+		}
+		again, err := tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "b"}, {Key: "c"}})
+		if err != nil {
+			return err
+		}
+		if len(again) != 1 || again[0].Key != "c" {
+			return fmt.Errorf("second insert returned %v, want only c", again)
+		}
+		open, err := tx.HasOpenTasks(j.ID)
+		if err != nil || !open {
+			return fmt.Errorf("open = %v, %v; want true", open, err)
+		}
+		if ok, err := tx.SetTaskState(first[0].ID, trawl.TaskRunning, trawl.TaskPending); !ok || err != nil {
+			return fmt.Errorf("claim: %v, %v", ok, err)
+		}
+		if ok, _ := tx.SetTaskState(first[0].ID, trawl.TaskDone, trawl.TaskPending); ok {
+			return errors.New("moved a running task from pending")
+		}
+		n, err := tx.CancelPendingTasks(j.ID)
+		if err != nil || n != 2 {
+			return fmt.Errorf("cancelled %d, %v; want 2", n, err)
+		}
+		if open, _ := tx.HasOpenTasks(j.ID); !open {
+			return errors.New("the running task should keep the job open")
+		}
+		if ok, err := tx.SetTaskState(first[0].ID, trawl.TaskDone, trawl.TaskRunning); !ok || err != nil {
+			return fmt.Errorf("done: %v, %v", ok, err)
+		}
+		if open, _ := tx.HasOpenTasks(j.ID); open {
+			return errors.New("no task is open any more")
+		}
+		got, err := tx.Job(j.ID)
+		if err != nil || got.TaskCount != 3 {
+			return fmt.Errorf("task count %d, %v; want 3", got.TaskCount, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Task(ctx(t), first[0].ID)
+	if err != nil || got.State != trawl.TaskDone || string(got.Payload) != `{"n":1}` || got.Key != "a" {
+		t.Fatalf("got task %+v, %v", got, err)
+	}
+	if got, _ := s.Task(ctx(t), first[1].ID); string(got.Payload) != `{}` {
+		t.Errorf("got payload %s, want {} for a task without one", got.Payload)
+	}
+}
+
+func testRows(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	for batch := range 3 {
+		err := s.InTx(ctx(t), func(tx store.Tx) error {
+			job, err := tx.Job(j.ID)
+			if err != nil {
+				return err
+			}
+			var data []json.RawMessage
+			for i := range 4 {
+				data = append(data, json.RawMessage(fmt.Sprintf(`{"n":%d}`, batch*4+i+1)))
+			}
+			rows, err := tx.InsertRows(job, data)
+			if err != nil {
+				return err
+			}
+			if rows[0].Seq != job.DataRowsCount+1 {
+				return fmt.Errorf("first seq %d, want %d", rows[0].Seq, job.DataRowsCount+1)
+			}
+			job.DataRowsCount += int64(len(rows))
+			return tx.UpdateJob(job)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, total, err := s.Rows(ctx(t), j.ID, 5, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, string(r.Data))
+	}
+	if diff := cmp.Diff([]string{`{"n":6}`, `{"n":7}`, `{"n":8}`, `{"n":9}`}, got); total != 12 || diff != "" {
+		t.Fatalf("page 2 of 4: total %d (want 12), rows (-want +got):\n%s", total, diff)
+	}
+	if rows, _, _ := s.Rows(ctx(t), j.ID, 12, 4); len(rows) != 0 {
+		t.Errorf("past the end: got %d rows, want 0", len(rows))
+	}
+	_, _, err = s.Rows(ctx(t), j.ID+100, 0, 10)
+	wantCode(t, err, trawl.ENOTFOUND)
+	err = s.InTx(ctx(t), func(tx store.Tx) error {
+		after, err := tx.RowsAfter(j.ID, 10, 100)
+		if err != nil || len(after) != 2 || after[0].Seq != 11 || after[0].ID == "" {
+			return fmt.Errorf("rows after 10: %v, %v", after, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testEventsAndAttempts(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	var ids []string
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		for _, typ := range []string{trawl.EventJobStarted, trawl.EventDataScraped, trawl.EventJobFinished} {
+			e := &trawl.Event{ID: trawl.NewUUID(), JobID: j.ID, Type: typ, Payload: json.RawMessage(`{"event":"` + typ + `"}`)}
+			if err := tx.InsertEvent(e); err != nil {
+				return err
+			}
+			ids = append(ids, e.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Events(ctx(t), j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.ID)
+	}
+	if diff := cmp.Diff(ids, got); diff != "" {
+		t.Fatalf("events not in creation order (-want +got):\n%s", diff)
+	}
+	e, err := s.Event(ctx(t), ids[1])
+	if err != nil || e.Type != trawl.EventDataScraped || string(e.Payload) != `{"event":"scraper.data.scraped"}` {
+		t.Fatalf("got event %+v, %v", e, err)
+	}
+	_, err = s.Event(ctx(t), "nope")
+	wantCode(t, err, trawl.ENOTFOUND)
+
+	at := &trawl.DeliveryAttempt{EventID: ids[0], JobID: j.ID, Attempt: 1, StatusCode: 500, ErrorClass: "http_status",
+		Error: "HTTP 500", Duration: 1500000, ResponseExcerpt: "oops"}
+	if err := s.RecordAttempt(ctx(t), at); err != nil || at.ID == 0 {
+		t.Fatalf("record attempt: %v (id %d)", err, at.ID)
+	}
+	list, err := s.Attempts(ctx(t), j.ID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("got %d attempts, %v", len(list), err)
+	}
+	want := *at
+	want.CreatedAt = list[0].CreatedAt
+	if diff := cmp.Diff(&want, list[0]); diff != "" {
+		t.Errorf("attempt read back differs (-want +got):\n%s", diff)
+	}
+}
+
+func testRollback(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	boom := errors.New("boom")
+	var id int64
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		j := &trawl.Job{AccountID: a.ID, Scraper: "crawler", Status: trawl.StatusPending, Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`)}
+		if err := tx.CreateJob(j); err != nil {
+			return err
+		}
+		id = j.ID
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the callback's error", err)
+	}
+	_, err = s.Job(ctx(t), a.ID, id)
+	wantCode(t, err, trawl.ENOTFOUND)
+}
