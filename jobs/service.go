@@ -143,6 +143,10 @@ func parseLimit(raw json.RawMessage, inv *trawl.Invalid) int64 {
 	if len(raw) == 0 || string(raw) == "null" {
 		return 0
 	}
+	if raw[0] == '"' {
+		inv.Add("limit", "must be a whole number (0 = no limit), not a string")
+		return 0
+	}
 	var n json.Number
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

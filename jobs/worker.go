@@ -140,11 +140,12 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	}
 	res, runErr := sc.Run(ctx, job, task)
 	if runErr != nil {
-		if rj.Attempt < rj.MaxAttempts && ctx.Err() == nil {
+		if ctx.Err() != nil || rj.Attempt < rj.MaxAttempts {
+			// Shutting down, or worth another try: River runs it again.
 			return fmt.Errorf("task %d of job %d: %w", task.ID, job.ID, runErr)
 		}
-		// Out of attempts (or shutting down on the last one): the task ends
-		// without rows so that the job can finish.
+		// Out of attempts: the task ends without rows so that the job can
+		// finish.
 		s.log.Error("task failed", "job", job.ID, "task", task.ID, "key", task.Key, "err", runErr)
 		res = &scrape.Result{}
 	}

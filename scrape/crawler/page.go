@@ -29,9 +29,10 @@ type Page struct {
 	// noscript, template, svg, canvas, iframe, head and elements with the
 	// hidden attribute. Block elements start new lines, paragraphs and
 	// headings are set apart by an empty line, table cells are separated by a
-	// tab, runs of white space (including no-break spaces) become one space,
-	// there is never more than one empty line in a row, and the whole is
-	// trimmed. Only filled when asked for in [Formats].
+	// tab, runs of white space (including no-break spaces) become one space
+	// (<pre> keeps its line breaks), there is never more than one empty line
+	// in a row, and the whole is trimmed. Only filled when asked for in
+	// [Formats].
 	Text string
 	// Markdown is the page as CommonMark with GFM tables and strikethrough,
 	// with links and images made absolute against the page's base URL, and
@@ -45,6 +46,7 @@ type Page struct {
 	// (honouring <base href>), canonicalised by [NormalizeURL], http and
 	// https only, without duplicates, in document order. rel="nofollow" links
 	// are kept. A fragment-only href such as "#top" yields the page itself.
+	// Nil when there are none.
 	Links []string
 }
 
@@ -61,9 +63,11 @@ type Formats struct{ Text, Markdown, HTML bool }
 // response (after redirects) that relative links resolve against; when it is
 // nil only absolute links are kept.
 //
-// ParsePage never fails on malformed HTML, which is parsed the way a browser
-// does; it returns an error only when the body cannot be decoded or the
-// Markdown conversion fails.
+// Malformed HTML is parsed the way a browser parses it. ParsePage returns an
+// error only when the body cannot be decoded, when elements nest deeper than
+// 512 (a hard limit of golang.org/x/net/html, reached by some pages with
+// thousands of unclosed tags), or when the Markdown conversion fails. It is
+// safe for concurrent use and does not keep or modify body or baseURL.
 func ParsePage(body []byte, contentType string, baseURL *url.URL, formats Formats) (*Page, error) {
 	decoded, err := decode(body, contentType)
 	if err != nil {
@@ -228,8 +232,9 @@ func markdown(doc *html.Node, docBase *url.URL) (string, error) {
 }
 
 // prune removes from n every element that is not rendered, the link of <a>
-// elements with no href or with one that would run script, and images inlined as data: URLs (mostly
-// placeholder pixels and icons that would bloat the Markdown).
+// elements with no href or with one that would run script, and images
+// inlined as data: URLs (mostly placeholder pixels and icons that would
+// bloat the Markdown).
 func prune(n *html.Node) {
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling

@@ -604,7 +604,8 @@ func FuzzParsePage(f *testing.F) {
 	f.Add([]byte(""), "")
 	f.Add([]byte("<"), "text/html; charset=utf-16")
 	f.Add([]byte(`<base href="::"><a href="//[::1]:0/x">x</a><area href="?">`), "")
-	f.Add([]byte(strings.Repeat("<div><table><tr><td><a href=x>", 200)), "text/html; charset=shift_jis")
+	f.Add([]byte(strings.Repeat("<div><table><tr><td><a href=x>", 100)), "text/html; charset=shift_jis")
+	f.Add([]byte(strings.Repeat("<span>", 600)), "") // deeper than x/net/html allows
 	f.Add([]byte("<pre>\n\n<br>\xff\xfe</pre><h1 hidden>x</h1><title></title>"), "text/html; charset=euc-kr")
 	base, err := url.Parse("https://example.com/dir/page.html")
 	if err != nil {

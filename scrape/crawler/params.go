@@ -145,6 +145,9 @@ func stringList(raw json.RawMessage) ([]string, bool) {
 // strictNumber decodes a JSON integer, refusing strings, fractions and
 // out-of-range values.
 func strictNumber(raw json.RawMessage, dst *int) error {
+	if len(raw) == 0 || raw[0] == '"' {
+		return fmt.Errorf("not a number")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var n json.Number

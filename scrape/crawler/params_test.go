@@ -29,6 +29,7 @@ func TestParseParams(t *testing.T) {
 		{"relative", `{"urls":["/x"]}`, nil, "urls[0]"},
 		{"depth too deep", `{"urls":["https://e.org/"],"maxDepth":21}`, nil, "maxDepth"},
 		{"depth fraction", `{"urls":["https://e.org/"],"maxDepth":1.5}`, nil, "maxDepth"},
+		{"depth string", `{"urls":["https://e.org/"],"maxDepth":"2"}`, nil, "maxDepth"},
 		{"bad include", `{"urls":["https://e.org/"],"includePaths":["("]}`, nil, "includePaths[0]"},
 		{"bad exclude", `{"urls":["https://e.org/"],"excludePaths":["ok","[z-a]"]}`, nil, "excludePaths[1]"},
 		{"unknown format", `{"urls":["https://e.org/"],"outputFormat":["text","json"]}`, nil, "outputFormat[1]"},

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/store/sqlite"
+)
+
+// openDB opens and migrates the database the flags name.
+func openDB(ctx context.Context, f dbFlags, log *slog.Logger) (*sqlite.DB, error) {
+	if f.DatabaseURL != "" {
+		return nil, errors.New("--database-url (TRAWL_DATABASE_URL): PostgreSQL is not supported by this build yet; unset it to use the embedded SQLite database")
+	}
+	db, err := sqlite.Open(f.DataDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+type migrateCmd struct {
+	dbFlags
+}
+
+func (c *migrateCmd) Run(e *env) error {
+	db, err := openDB(e.ctx, c.dbFlags, e.log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = fmt.Fprintln(e.stdout, "database is up to date:", db.Path())
+	return err
+}
+
+type keysCmd struct {
+	Create keysCreateCmd `cmd:"" help:"Create an API key (and, with --account-name, a new account for it)."`
+	List   keysListCmd   `cmd:"" help:"List API keys (prefixes only: keys are stored hashed)."`
+	Revoke keysRevokeCmd `cmd:"" help:"Revoke an API key by id or prefix."`
+}
+
+type keysCreateCmd struct {
+	dbFlags
+	AccountName string `name:"account-name" help:"Create a new account with this name for the key; default: the first account."`
+}
+
+func (c *keysCreateCmd) Run(e *env) error {
+	db, err := openDB(e.ctx, c.dbFlags, e.log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var account *trawl.Account
+	if c.AccountName != "" {
+		if account, err = db.CreateAccount(e.ctx, c.AccountName); err != nil {
+			return err
+		}
+	} else if account, err = defaultAccount(e.ctx, db); err != nil {
+		return err
+	}
+	key := trawl.NewAPIKey()
+	if _, err := db.CreateAPIKey(e.ctx, account.ID, key); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "API key for account %d (%s): %s\nStore it now: trawl keeps only its hash.\n", account.ID, account.Name, key)
+	return err
+}
+
+type keysListCmd struct {
+	dbFlags
+}
+
+func (c *keysListCmd) Run(e *env) error {
+	db, err := openDB(e.ctx, c.dbFlags, e.log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := db.APIKeys(e.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%-6s %-8s %-14s %-25s %s\n", "ID", "ACCOUNT", "PREFIX", "CREATED", "REVOKED")
+	for _, k := range keys {
+		revoked := "-"
+		if k.RevokedAt != nil {
+			revoked = k.RevokedAt.Format("2006-01-02T15:04:05Z")
+		}
+		fmt.Fprintf(e.stdout, "%-6d %-8d %-14s %-25s %s\n", k.ID, k.AccountID, k.Prefix+"…", k.CreatedAt.Format("2006-01-02T15:04:05Z"), revoked)
+	}
+	return nil
+}
+
+type keysRevokeCmd struct {
+	dbFlags
+	Key string `arg:"" help:"The key's id or prefix, as keys list shows them."`
+}
+
+func (c *keysRevokeCmd) Run(e *env) error {
+	db, err := openDB(e.ctx, c.dbFlags, e.log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.RevokeAPIKey(e.ctx, c.Key); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, "revoked", c.Key)
+	return err
+}
+
+// defaultAccount returns the first account, creating it when there is none.
+func defaultAccount(ctx context.Context, db *sqlite.DB) (*trawl.Account, error) {
+	accounts, err := db.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(accounts) > 0 {
+		return accounts[0], nil
+	}
+	return db.CreateAccount(ctx, "default")
+}
+
+// ensureKey makes sure the API key from TRAWL_API_KEY exists, or, when none is
+// set and no key exists at all, creates one and prints it once.
+func ensureKey(ctx context.Context, db *sqlite.DB, key string, e *env) error {
+	if key != "" {
+		ok, err := db.APIKeyExists(ctx, key)
+		if err != nil || ok {
+			return err
+		}
+		account, err := defaultAccount(ctx, db)
+		if err != nil {
+			return err
+		}
+		_, err = db.CreateAPIKey(ctx, account.ID, key)
+		return err
+	}
+	keys, err := db.APIKeys(ctx)
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	account, err := defaultAccount(ctx, db)
+	if err != nil {
+		return err
+	}
+	key = trawl.NewAPIKey()
+	if _, err := db.CreateAPIKey(ctx, account.ID, key); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "Created API key %s\nIt is shown only this once: trawl keeps only its hash. Send it as the x-api-key header.\n", key)
+	return err
+}
