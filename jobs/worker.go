@@ -218,4 +218,3 @@ func (w *flushWorker) Work(ctx context.Context, rj *river.Job[FlushArgs]) error 
 	}
 	return err
 }
-
