@@ -20,6 +20,10 @@ func DescribeError(err error) string {
 		return ""
 	case errors.Is(err, ErrRobotsDisallowed):
 		return "Disallowed by robots.txt."
+	case errors.Is(err, ErrNoProxy):
+		return "No working proxy: every proxy in TRAWL_PROXY_URLS failed to connect recently."
+	case isProxyConnectErr(err) && !egress.IsBlocked(err):
+		return "Could not connect to the proxy."
 	case egress.IsBlocked(err):
 		return "Blocked by trawl's egress guard: the address is loopback, private, link-local or reserved " +
 			"(an operator can allow private networks with TRAWL_ALLOW_PRIVATE_NETWORKS=true)."

@@ -33,15 +33,6 @@ const (
 	DefaultRobotsTTL          = 30 * time.Minute                                // FetcherOptions.RobotsTTL
 )
 
-const (
-	// hostIdleTTL is how long a host's limiter and semaphore live unused before
-	// they are dropped; hostSweepEvery bounds how often the map is scanned.
-	hostIdleTTL    = 10 * time.Minute
-	hostSweepEvery = time.Minute
-	// maxRateLimiters bounds the per-request-rate limiters kept per host.
-	maxRateLimiters = 8
-)
-
 // FetcherOptions configures a Fetcher. A zero (or negative) field takes the
 // default noted beside it, except MaxRetries, where a negative value means
 // "no retries" because zero already means the default.
@@ -57,6 +48,13 @@ type FetcherOptions struct {
 	MaxRetryAfter      time.Duration    // default 30s; a longer Retry-After is not waited for: the response is returned as is
 	RobotsTTL          time.Duration    // robots.txt cache lifetime per scheme+host+port, default 30m
 	Now                func() time.Time // default time.Now; robots.txt expiry, Retry-After dates, pauses and eviction (rate limiters use the real clock)
+	// Proxies, when set, must be the pool whose Proxy method Client's
+	// transport uses. A request whose proxy cannot be connected to then
+	// takes that proxy out of the rotation and is sent again through the
+	// next one (at most once per proxy, on top of MaxRetries); when all are
+	// out, Fetch fails with ErrNoProxy. Nil: the Fetcher knows nothing of
+	// proxies (the client may still use some).
+	Proxies *ProxyPool
 }
 
 func (o *FetcherOptions) setDefaults() {
@@ -107,17 +105,6 @@ type Fetcher struct {
 	hosts     map[string]*hostState   // by host:port
 	robots    map[string]*robotsEntry // by scheme://host:port
 	lastSweep time.Time
-}
-
-// hostState is the politeness state of one host:port. Fields other than sem
-// are guarded by Fetcher.mu.
-type hostState struct {
-	sem        chan struct{}
-	limiters   map[float64]*rate.Limiter // key 0 is the PerHostRate limiter
-	crawlLimit rate.Limit                // from robots.txt Crawl-delay; 0 = none
-	pauseUntil time.Time                 // from a Retry-After on 429/503
-	refs       int
-	lastUsed   time.Time
 }
 
 // NewFetcher returns a Fetcher using o with defaults filled in. It panics if
@@ -176,7 +163,8 @@ var errRateWait = errors.New("rate limit wait would exceed context deadline")
 //
 // Fetch returns an error only when no HTTP response was obtained: an invalid
 // URL, a network error after retries, robots.txt disallowing the URL
-// (errors.Is ErrRobotsDisallowed) or ctx ending (errors.Is ctx.Err()). Every
+// (errors.Is ErrRobotsDisallowed), every proxy of FetcherOptions.Proxies
+// cooling down (errors.Is ErrNoProxy) or ctx ending (errors.Is ctx.Err()). Every
 // wait is interrupted by ctx. Fetch is safe for concurrent use.
 func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	u, err := parseTarget(req.URL)
@@ -202,7 +190,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 
 	for attempt := 1; ; attempt++ {
 		canRetry := attempt <= f.opts.MaxRetries
-		resp, err := f.once(ctx, hs, lim, req.URL, req.Header, f.opts.MaxBodyBytes)
+		resp, err := f.attempt(ctx, hs, lim, req.URL, req.Header, f.opts.MaxBodyBytes)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, fmt.Errorf("fetch %s: %w", req.URL, ctxErr)
@@ -232,9 +220,45 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	}
 }
 
+// attempt makes one GET with once and, when the proxy it went through could
+// not be connected to, takes that proxy out of the rotation and tries again
+// through the next, up to once per proxy.
+func (f *Fetcher) attempt(ctx context.Context, hs *hostState, lim *rate.Limiter, rawURL string, header http.Header, maxBytes int64) (*Response, error) {
+	pool := f.opts.Proxies
+	for try := 1; ; try++ {
+		resp, used, err := f.once(ctx, hs, lim, rawURL, header, maxBytes)
+		if used == nil || pool == nil {
+			return resp, err
+		}
+		if err == nil {
+			pool.succeed(used)
+			return resp, nil
+		}
+		if !isProxyConnectErr(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		pool.fail(used)
+		if try >= pool.Len() {
+			return nil, fmt.Errorf("proxy %s: %w", used.Redacted(), err)
+		}
+	}
+}
+
 // once makes one GET through the host's pause, semaphore and limiter. The
-// semaphore slot is held until the body is read and closed.
-func (f *Fetcher) once(ctx context.Context, hs *hostState, lim *rate.Limiter, rawURL string, header http.Header, maxBytes int64) (*Response, error) {
+// semaphore slot is held until the body is read and closed. used is the proxy
+// the request went through, when FetcherOptions.Proxies chose one.
+func (f *Fetcher) once(ctx context.Context, hs *hostState, lim *rate.Limiter, rawURL string, header http.Header, maxBytes int64) (*Response, *url.URL, error) {
+	if f.opts.Proxies == nil {
+		resp, err := f.send(ctx, hs, lim, rawURL, header, maxBytes)
+		return resp, nil, err
+	}
+	ctx, rec := withProxyRecorder(ctx)
+	resp, err := f.send(ctx, hs, lim, rawURL, header, maxBytes)
+	return resp, rec.url.Load(), err
+}
+
+// send is once without the proxy bookkeeping.
+func (f *Fetcher) send(ctx context.Context, hs *hostState, lim *rate.Limiter, rawURL string, header http.Header, maxBytes int64) (*Response, error) {
 	f.mu.Lock()
 	pause := hs.pauseUntil.Sub(f.opts.Now())
 	f.mu.Unlock()
@@ -313,114 +337,6 @@ func (f *Fetcher) backoff(attempt int) time.Duration {
 	d = min(d, f.opts.MaxRetryAfter)
 	half := d / 2
 	return half + rand.N(d-half+1)
-}
-
-// acquireHost returns the state for key, creating it if needed, and pins it
-// against eviction until releaseHost.
-func (f *Fetcher) acquireHost(key string) *hostState {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	hs := f.hostLocked(key)
-	hs.refs++
-	return hs
-}
-
-func (f *Fetcher) releaseHost(hs *hostState) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	hs.refs--
-	hs.lastUsed = f.opts.Now()
-}
-
-// hostLocked returns (creating) the state of key and, at most once a
-// minute, drops hosts unused for hostIdleTTL and expired robots entries.
-// f.mu must be held.
-func (f *Fetcher) hostLocked(key string) *hostState {
-	now := f.opts.Now()
-	if now.Sub(f.lastSweep) >= hostSweepEvery {
-		f.lastSweep = now
-		for k, hs := range f.hosts {
-			if hs.refs == 0 && now.Sub(hs.lastUsed) >= hostIdleTTL {
-				delete(f.hosts, k)
-			}
-		}
-		for k, e := range f.robots {
-			select {
-			case <-e.done:
-				if !now.Before(e.expires) {
-					delete(f.robots, k)
-				}
-			default: // still being fetched
-			}
-		}
-	}
-	hs := f.hosts[key]
-	if hs == nil {
-		hs = &hostState{
-			sem:      make(chan struct{}, f.opts.PerHostConcurrency),
-			limiters: make(map[float64]*rate.Limiter),
-		}
-		f.hosts[key] = hs
-	}
-	hs.lastUsed = now
-	return hs
-}
-
-// limiter returns the limiter of hs for a per-request rate r (0 = default).
-func (f *Fetcher) limiter(hs *hostState, r float64) *rate.Limiter {
-	if !(r > 0) || math.IsInf(r, 1) || r == f.opts.PerHostRate { // also NaN
-		r = 0
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if lim := hs.limiters[r]; lim != nil {
-		return lim
-	}
-	if len(hs.limiters) >= maxRateLimiters {
-		// Forget one other rate's limiter; it restarts with a full burst.
-		for k := range hs.limiters {
-			if k != 0 {
-				delete(hs.limiters, k)
-				break
-			}
-		}
-	}
-	limit, burst := rate.Limit(f.opts.PerHostRate), f.opts.PerHostBurst
-	if r > 0 {
-		limit = rate.Limit(r)
-	}
-	if hs.crawlLimit > 0 && hs.crawlLimit < limit {
-		limit, burst = hs.crawlLimit, 1
-	}
-	lim := rate.NewLimiter(limit, burst)
-	hs.limiters[r] = lim
-	return lim
-}
-
-// pauseHost holds back new requests to hs for d.
-func (f *Fetcher) pauseHost(hs *hostState, d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if until := f.opts.Now().Add(d); until.After(hs.pauseUntil) {
-		hs.pauseUntil = until
-	}
-}
-
-// lowerRate caps every limiter of host key at limit (Crawl-delay), never
-// raising one.
-func (f *Fetcher) lowerRate(key string, limit rate.Limit) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	hs := f.hostLocked(key)
-	if hs.crawlLimit == 0 || limit < hs.crawlLimit {
-		hs.crawlLimit = limit
-	}
-	for _, lim := range hs.limiters {
-		if lim.Limit() > hs.crawlLimit {
-			lim.SetLimit(hs.crawlLimit)
-			lim.SetBurst(1)
-		}
-	}
 }
 
 // sleep waits for d or until ctx ends, whichever is first.
@@ -502,16 +418,4 @@ func parseTarget(rawURL string) (*url.URL, error) {
 		return nil, fmt.Errorf("url %q: missing host", rawURL)
 	}
 	return u, nil
-}
-
-// hostKey is host:port with the scheme's default port filled in, lower-cased.
-func hostKey(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }

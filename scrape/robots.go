@@ -121,7 +121,7 @@ func (f *Fetcher) loadRobots(ctx context.Context, u *url.URL, key string, e *rob
 
 	robotsURL := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}).String()
 	hs := f.acquireHost(hostKey(u))
-	resp, err := f.once(ctx, hs, f.limiter(hs, 0), robotsURL, nil, robotsMaxBytes)
+	resp, err := f.attempt(ctx, hs, f.limiter(hs, 0), robotsURL, nil, robotsMaxBytes)
 	f.releaseHost(hs)
 
 	now := f.opts.Now()
