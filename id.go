@@ -36,6 +36,18 @@ func HashAPIKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// WebhookSecretPrefix starts every webhook signing secret, as in Standard
+// Webhooks.
+const WebhookSecretPrefix = "whsec_"
+
+// NewWebhookSecret returns a fresh signing secret: "whsec_" and 32 random
+// bytes in standard base64.
+func NewWebhookSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(b[:])
+}
+
 // KeyPrefix returns the displayable start of a key.
 func KeyPrefix(key string) string {
 	const n = len(APIKeyPrefix) + 6

@@ -76,6 +76,9 @@ type Job struct {
 	FlushScheduled bool
 	// FinishNotified is set once the job's finished event is in the outbox.
 	FinishNotified bool
+	// WebhookGoneAt is set when the receiver answered 410 Gone: no more
+	// deliveries are made for this job.
+	WebhookGoneAt *time.Time
 }
 
 // Row is one stored result of a job. Data is the scraper's row object.
@@ -111,10 +114,27 @@ type Task struct {
 }
 
 // Account owns API keys and jobs; an account sees only its own jobs.
+//
+// WebhookSecret signs every delivery of the account's jobs (Standard
+// Webhooks). After a rotation the previous secret keeps signing too, until
+// PreviousSecretExpiresAt, so receivers can switch without losing a message.
 type Account struct {
-	ID        int64
-	Name      string
-	CreatedAt time.Time
+	ID                      int64
+	Name                    string
+	WebhookSecret           string
+	PreviousWebhookSecret   string
+	PreviousSecretExpiresAt *time.Time
+	CreatedAt               time.Time
+}
+
+// SigningSecrets returns the secrets that sign a delivery made at now: the
+// current one, and the previous one while it has not expired.
+func (a *Account) SigningSecrets(now time.Time) []string {
+	out := []string{a.WebhookSecret}
+	if a.PreviousWebhookSecret != "" && a.PreviousSecretExpiresAt != nil && now.Before(*a.PreviousSecretExpiresAt) {
+		out = append(out, a.PreviousWebhookSecret)
+	}
+	return out
 }
 
 // APIKey is an account's credential. Only a hash of the key is stored; Prefix
@@ -128,15 +148,29 @@ type APIKey struct {
 	LastUsedAt *time.Time
 }
 
+// EventState is where an event's delivery stands.
+type EventState string
+
+// The event states.
+const (
+	EventPending   EventState = "pending"   // not delivered yet; an attempt is due
+	EventDelivered EventState = "delivered" // a 2xx answered
+	EventFailed    EventState = "failed"    // out of attempts, or refused for good (blocked, invalid)
+	EventGone      EventState = "gone"      // the receiver answered 410 Gone for this job's webhook
+)
+
 // Event is one webhook message waiting in, or sent from, the outbox. ID is the
 // webhook-id header: stable across retries and redeliveries so that receivers
 // can de-duplicate. Payload is the exact JSON body.
 type Event struct {
-	ID        string
-	JobID     int64
-	Type      string
-	Payload   json.RawMessage
-	CreatedAt time.Time
+	ID          string
+	JobID       int64
+	Type        string
+	Payload     json.RawMessage
+	State       EventState
+	Attempts    int // HTTP attempts made so far
+	CreatedAt   time.Time
+	DeliveredAt *time.Time
 }
 
 // DeliveryAttempt records one HTTP attempt at delivering an event.

@@ -47,7 +47,11 @@ func (s *Service) settle(ctx context.Context, tx store.Tx, job *trawl.Job, flush
 	if final {
 		job.FinishNotified = true
 		if job.Webhook.Subscribed(trawl.EventJobFinished) {
-			ev, err := webhook.NewEvent(job, trawl.EventJobFinished, nil, now)
+			var links any
+			if s.links != nil {
+				links = s.links(job)
+			}
+			ev, err := webhook.NewEvent(job, trawl.EventJobFinished, nil, links, now)
 			if err != nil {
 				return err
 			}
@@ -65,7 +69,7 @@ func (s *Service) notify(ctx context.Context, tx store.Tx, job *trawl.Job, typ s
 	if !job.Webhook.Subscribed(typ) {
 		return nil
 	}
-	ev, err := webhook.NewEvent(job, typ, nil, s.now())
+	ev, err := webhook.NewEvent(job, typ, nil, nil, s.now())
 	if err != nil {
 		return err
 	}
@@ -88,9 +92,25 @@ func (s *Service) enqueue(ctx context.Context, tx store.Tx, job *trawl.Job, even
 	return nil
 }
 
+// payloadOverhead is room left in a data event's body for everything but its
+// rows: the event name, ids, counts, timestamp and brackets.
+const payloadOverhead = 1024
+
+// rowReference stands in for a row too large for a webhook body: its id and
+// where to fetch it.
+func (s *Service) rowReference(job *trawl.Job, r *trawl.Row) (json.RawMessage, error) {
+	return json.Marshal(map[string]any{
+		"rowId":      r.ID,
+		"tooLarge":   true,
+		"size":       len(r.Data),
+		"resultsUrl": fmt.Sprintf("%s/scrapers/jobs/%d/results?page=%d&limit=1", s.publicURL, job.ID, r.Seq),
+	})
+}
+
 // dataEvents puts every row of job that no data event carries yet into data
 // events, split so that none holds more than MaxRows rows or (unless one row
-// alone is larger) MaxBytes of them. A job whose webhook does not want rows
+// are larger) MaxBytes of body; a row too large for any body goes as a
+// reference to where it can be fetched. A job whose webhook does not want rows
 // only moves its mark.
 func (s *Service) dataEvents(tx store.Tx, job *trawl.Job) ([]*trawl.Event, error) {
 	job.FlushScheduled = false
@@ -105,10 +125,11 @@ func (s *Service) dataEvents(tx store.Tx, job *trawl.Job) ([]*trawl.Event, error
 		return nil, nil
 	}
 	now := s.now()
+	budget := s.batch.MaxBytes - payloadOverhead
 	var events []*trawl.Event
 	emit := func(batch []json.RawMessage) error {
 		for _, name := range names {
-			ev, err := webhook.NewEvent(job, name, batch, now)
+			ev, err := webhook.NewEvent(job, name, batch, nil, now)
 			if err != nil {
 				return err
 			}
@@ -127,14 +148,23 @@ func (s *Service) dataEvents(tx store.Tx, job *trawl.Job) ([]*trawl.Event, error
 		var batch []json.RawMessage
 		size := 0
 		for _, r := range rows {
-			if len(batch) > 0 && size+len(r.Data) > s.batch.MaxBytes {
+			data := r.Data
+			if len(data) > budget {
+				// Too large for any body: send where to fetch it instead.
+				ref, err := s.rowReference(job, r)
+				if err != nil {
+					return nil, err
+				}
+				data = ref
+			}
+			if len(batch) > 0 && size+len(data)+1 > budget {
 				if err := emit(batch); err != nil {
 					return nil, err
 				}
 				batch, size = nil, 0
 			}
-			batch = append(batch, r.Data)
-			size += len(r.Data)
+			batch = append(batch, data)
+			size += len(data) + 1
 		}
 		if err := emit(batch); err != nil {
 			return nil, err

@@ -16,12 +16,13 @@ import (
 )
 
 // Batch bounds the data events: a job's new rows go out when MaxRows of them
-// are waiting, when they add up to MaxBytes, or Window after the first of them
-// was stored, whichever comes first. So a job of 10,000 rows is not 10,000
-// requests, and a slow job's rows are not held back for long.
+// are waiting or Window after the first of them was stored, whichever comes
+// first, split so that no event's body is over MaxBytes. So a job of 10,000
+// rows is not 10,000 requests, no body is huge, and a slow job's rows are not
+// held back for long.
 type Batch struct {
 	MaxRows  int           // default 100
-	MaxBytes int           // default 512 KiB
+	MaxBytes int           // default 1 MiB (at least 4 KiB)
 	Window   time.Duration // default 2s
 }
 
@@ -30,8 +31,9 @@ func (b Batch) withDefaults() Batch {
 		b.MaxRows = 100
 	}
 	if b.MaxBytes <= 0 {
-		b.MaxBytes = 512 << 10
+		b.MaxBytes = 1 << 20
 	}
+	b.MaxBytes = max(b.MaxBytes, 4<<10)
 	if b.Window <= 0 {
 		b.Window = 2 * time.Second
 	}
@@ -45,16 +47,31 @@ type Config struct {
 	Logger   *slog.Logger     // default: discard
 	Now      func() time.Time // default: time.Now
 	Batch    Batch
+	// PublicURL is the base of links in webhook payloads (no trailing slash).
+	PublicURL string
+	// Links returns a terminal job's download links for its finished event;
+	// nil leaves them out.
+	Links func(*trawl.Job) any
+	// Observer, when set, is told about stored rows (for metrics).
+	Observer Observer
+}
+
+// Observer is told what the service stored.
+type Observer interface {
+	RowsStored(scraper string, n int)
 }
 
 // Service creates, stops and runs jobs. It is safe for concurrent use.
 type Service struct {
-	store    store.Store
-	scrapers *scrape.Registry
-	log      *slog.Logger
-	now      func() time.Time
-	batch    Batch
-	river    *river.Client[*sql.Tx]
+	store     store.Store
+	scrapers  *scrape.Registry
+	log       *slog.Logger
+	now       func() time.Time
+	batch     Batch
+	publicURL string
+	links     func(*trawl.Job) any
+	observer  Observer
+	river     *river.Client[*sql.Tx]
 }
 
 // NewService returns a service. Call SetClient before Create or Stop.
@@ -65,7 +82,8 @@ func NewService(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{store: c.Store, scrapers: c.Scrapers, log: c.Logger, now: c.Now, batch: c.Batch.withDefaults()}
+	return &Service{store: c.Store, scrapers: c.Scrapers, log: c.Logger, now: c.Now, batch: c.Batch.withDefaults(),
+		publicURL: c.PublicURL, links: c.Links, observer: c.Observer}
 }
 
 // SetClient gives the service the River client it enqueues with. The client

@@ -149,23 +149,31 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.log.Error("task failed", "job", job.ID, "task", task.ID, "key", task.Key, "err", runErr)
 		res = &scrape.Result{}
 	}
-	return s.store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		return s.complete(ctx, tx, task.ID, job.ID, sc, res)
+	stored := 0
+	err = s.store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		var err error
+		stored, err = s.complete(ctx, tx, task.ID, job.ID, sc, res)
+		return err
 	})
+	if err == nil && stored > 0 && s.observer != nil {
+		s.observer.RowsStored(job.Scraper, stored)
+	}
+	return err
 }
 
-// complete stores the outcome of a task that ran.
-func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64, sc scrape.Scraper, res *scrape.Result) error {
+// complete stores the outcome of a task that ran, and returns how many rows
+// it stored.
+func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64, sc scrape.Scraper, res *scrape.Result) (int, error) {
 	done, err := tx.SetTaskState(taskID, trawl.TaskDone, trawl.TaskRunning)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !done {
-		return nil // another run of this task got here first
+		return 0, nil // another run of this task got here first
 	}
 	job, err := tx.Job(jobID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	job.CreditsSpent += res.Credits
 	rows := res.Rows
@@ -180,7 +188,7 @@ func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64
 	}
 	if len(rows) > 0 {
 		if _, err := tx.InsertRows(job, rows); err != nil {
-			return err
+			return 0, err
 		}
 		job.DataRowsCount += int64(len(rows))
 	}
@@ -189,13 +197,13 @@ func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64
 			now := s.now().UTC()
 			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFinished, trawl.StopReasonLimit, &now
 			if _, err := tx.CancelPendingTasks(job.ID); err != nil {
-				return err
+				return 0, err
 			}
 		} else if err := s.addTasks(ctx, tx, sc, job, res.Next); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return s.settle(ctx, tx, job, false)
+	return len(rows), s.settle(ctx, tx, job, false)
 }
 
 type flushWorker struct {

@@ -5,7 +5,7 @@
 //   - [Sender] POSTs one [Message] once and classifies the outcome into a [Result]
 //     (status, error class, duration, a bounded response excerpt, Retry-After, 410 Gone).
 //     It never follows redirects: a 3xx is a failed attempt.
-//   - [Sign] and [NewSecret] implement Standard Webhooks v1 signatures
+//   - [Sign] implements Standard Webhooks v1 signatures
 //     (HMAC-SHA256 over "id.timestamp.body", keyed by a "whsec_" secret), so
 //     receivers can verify deliveries with any Standard Webhooks library.
 //   - [Schedule] is the retry schedule: the delays before attempts 2, 3, …,

@@ -23,8 +23,9 @@ type Payload struct {
 	// StopReason is only in the finished event, where it is null when the
 	// job ended without one.
 	StopReason *json.RawMessage `json:"stopReason,omitempty"`
-	// Data holds the rows of a data event.
-	Data []json.RawMessage `json:"data,omitempty"`
+	// Data holds the rows of a data event, and the download links
+	// ({json, csv, xlsx}) of the finished event.
+	Data any `json:"data,omitempty"`
 	// DataRows holds the rows of a data event for subscribers of
 	// scraper.data.rows_added.
 	DataRows []json.RawMessage `json:"dataRows,omitempty"`
@@ -32,8 +33,9 @@ type Payload struct {
 
 // NewEvent builds the outbox event of type typ for job as it is now, with a
 // fresh webhook-id. rows are the inner row objects of a data event (nil for
-// the others).
-func NewEvent(job *trawl.Job, typ string, rows []json.RawMessage, now time.Time) (*trawl.Event, error) {
+// the others); links are the finished event's download links (nil when the
+// job has none).
+func NewEvent(job *trawl.Job, typ string, rows []json.RawMessage, links any, now time.Time) (*trawl.Event, error) {
 	p := Payload{
 		Event:         typ,
 		JobID:         job.ID,
@@ -58,6 +60,9 @@ func NewEvent(job *trawl.Job, typ string, rows []json.RawMessage, now time.Time)
 			reason = b
 		}
 		p.StopReason = &reason
+		if links != nil {
+			p.Data = links
+		}
 	default:
 		return nil, fmt.Errorf("unknown event type %q", typ)
 	}

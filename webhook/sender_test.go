@@ -531,7 +531,7 @@ func verify(t *testing.T, secret string, req receivedRequest, checkTime bool) er
 
 func mustSecret(t *testing.T) string {
 	t.Helper()
-	s, err := NewSecret()
+	s, err := newSecret()
 	if err != nil {
 		t.Fatalf("NewSecret: %v", err)
 	}

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -15,22 +14,6 @@ import (
 // secretPrefix marks a Standard Webhooks symmetric secret; the rest is the
 // base64 (standard encoding) of the HMAC key.
 const secretPrefix = "whsec_"
-
-// secretBytes is the key length NewSecret generates: 192 bits, the low end
-// of the 24–64 bytes Standard Webhooks recommends.
-const secretBytes = 24
-
-// NewSecret returns a fresh signing secret: "whsec_" followed by the standard
-// base64 encoding of 24 random bytes from crypto/rand. The error is always nil
-// on supported platforms (crypto/rand does not fail); it is kept so callers
-// need not change if that ever does.
-func NewSecret() (string, error) {
-	key := make([]byte, secretBytes)
-	if _, err := rand.Read(key); err != nil {
-		return "", fmt.Errorf("new webhook secret: %w", err)
-	}
-	return secretPrefix + base64.StdEncoding.EncodeToString(key), nil
-}
 
 // Sign returns the Standard Webhooks v1 signature entry for one delivery:
 // "v1," followed by the standard base64 encoding of

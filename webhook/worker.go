@@ -2,26 +2,45 @@ package webhook
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/store"
 )
 
-// QueueWebhook is the River queue that delivers webhooks, apart from the
-// scraping queue so that slow scrapes never hold deliveries back.
-const QueueWebhook = "webhook"
+// The River queues that deliver webhooks. First attempts and retries have
+// queues (and worker pools) of their own, so a backlog of retries to a dead
+// receiver never delays a first attempt; both are apart from the scraping
+// queue.
+const (
+	QueueWebhook      = "webhook"
+	QueueWebhookRetry = "webhook_retry"
+)
 
 // DefaultMaxAttempts is how many times an event is tried when its webhook does
 // not say.
 const DefaultMaxAttempts = 3
 
-// DeliverArgs is the River job that delivers one event.
+// riverMaxAttempts bounds River's own retries of a delivery job, which happen
+// only when trawl itself fails (a crash, a database error): a receiver's
+// failure is recorded and retried by a new job in the retry queue instead.
+const riverMaxAttempts = 5
+
+// DeliverArgs is the River job that makes one HTTP attempt at delivering an
+// event.
 type DeliverArgs struct {
 	EventID string `json:"eventId"`
+	// Attempt is the number of the attempt this job makes, from 1.
+	Attempt int `json:"attempt"`
+	// MaxAttempts is the last attempt number that may be made for the event:
+	// the webhook's budget, or, for a redelivery, just that one attempt.
+	MaxAttempts int `json:"maxAttempts"`
 }
 
 // Kind implements river.JobArgs.
@@ -29,11 +48,11 @@ func (DeliverArgs) Kind() string { return "trawl_webhook_deliver" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (DeliverArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueWebhook, MaxAttempts: DefaultMaxAttempts}
+	return river.InsertOpts{Queue: QueueWebhook, MaxAttempts: riverMaxAttempts}
 }
 
-// Deliveries returns the River insert parameters that deliver events of job,
-// each with the job's webhook attempt budget.
+// Deliveries returns the River insert parameters for the first attempts at
+// delivering events of job.
 func Deliveries(job *trawl.Job, events []*trawl.Event) []river.InsertManyParams {
 	attempts := DefaultMaxAttempts
 	if job.Webhook != nil && job.Webhook.MaxAttempts > 0 {
@@ -41,91 +60,226 @@ func Deliveries(job *trawl.Job, events []*trawl.Event) []river.InsertManyParams 
 	}
 	out := make([]river.InsertManyParams, 0, len(events))
 	for _, e := range events {
-		out = append(out, river.InsertManyParams{
-			Args:       DeliverArgs{EventID: e.ID},
-			InsertOpts: &river.InsertOpts{Queue: QueueWebhook, MaxAttempts: attempts},
-		})
+		out = append(out, river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: 1, MaxAttempts: attempts}})
 	}
 	return out
+}
+
+// Redelivery returns the River insert parameters for one more attempt at an
+// event that is no longer pending; the caller sets the event pending again in
+// the same transaction.
+func Redelivery(e *trawl.Event) river.InsertManyParams {
+	n := e.Attempts + 1
+	return river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: n, MaxAttempts: n}}
 }
 
 // Outbox is what the delivery worker reads and writes; the store implements
 // it.
 type Outbox interface {
+	InTx(ctx context.Context, fn func(store.Tx) error) error
 	Event(ctx context.Context, id string) (*trawl.Event, error)
 	Job(ctx context.Context, accountID, id int64) (*trawl.Job, error)
-	RecordAttempt(ctx context.Context, a *trawl.DeliveryAttempt) error
+	Account(ctx context.Context, id int64) (*trawl.Account, error)
 }
 
-// Worker delivers events: one River job per event, one HTTP attempt per River
-// attempt, every attempt recorded. It is safe for concurrent use.
+// Observer is told about every attempt, for metrics. Outcome is one of
+// "delivered", "retry", "failed" and "gone".
+type Observer interface {
+	Attempt(outcome, class string, d time.Duration)
+	// Delivered reports how long after its event was committed a 2xx came.
+	Delivered(sinceEvent time.Duration)
+}
+
+// Config configures a Worker. Outbox and Sender are required.
+type Config struct {
+	Outbox   Outbox
+	Sender   *Sender
+	Schedule Schedule     // delays before attempts 2, 3, …; default DefaultSchedule()
+	Logger   *slog.Logger // default: discard
+	// PerHostConcurrency bounds the attempts in flight to one receiver host on
+	// this node, so a slow receiver holds at most that many workers. Default 8.
+	PerHostConcurrency int
+	Observer           Observer // optional
+	Now                func() time.Time
+}
+
+// Worker delivers events: one River job per HTTP attempt, every attempt
+// recorded together with what follows from it (the event's new state and the
+// next attempt, scheduled in the retry queue) in one transaction. It is safe
+// for concurrent use.
 type Worker struct {
 	river.WorkerDefaults[DeliverArgs]
-	outbox   Outbox
-	sender   *Sender
-	schedule Schedule
-	log      *slog.Logger
-	rnd      func() float64
+	c     Config
+	hosts *hostLimiter
+	rnd   func() float64
 }
 
-// NewWorker returns a delivery worker. schedule holds the delays before
-// attempts 2, 3, …
-func NewWorker(outbox Outbox, sender *Sender, schedule Schedule, log *slog.Logger) *Worker {
-	if len(schedule) == 0 {
-		schedule = DefaultSchedule()
+// NewWorker returns a delivery worker.
+func NewWorker(c Config) *Worker {
+	if len(c.Schedule) == 0 {
+		c.Schedule = DefaultSchedule()
 	}
-	return &Worker{outbox: outbox, sender: sender, schedule: schedule, log: log, rnd: rand.Float64}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.PerHostConcurrency <= 0 {
+		c.PerHostConcurrency = 8
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return &Worker{c: c, hosts: newHostLimiter(c.PerHostConcurrency), rnd: rand.Float64}
 }
+
+// hostWait is how long an attempt waits for a slot of its receiver's host
+// before it steps aside (snoozes for a second or two) and frees its worker
+// for other receivers' events.
+const hostWait = 50 * time.Millisecond
 
 // Work implements river.Worker.
-func (w *Worker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	ev, err := w.outbox.Event(ctx, job.Args.EventID)
+func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
+	args := rj.Args
+	ev, err := w.c.Outbox.Event(ctx, args.EventID)
 	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
 		return river.JobCancel(err)
 	} else if err != nil {
 		return err
 	}
-	j, err := w.outbox.Job(ctx, 0, ev.JobID)
+	if ev.State != trawl.EventPending || ev.Attempts >= args.Attempt {
+		return nil // settled already, or this attempt is recorded (a rerun after a crash)
+	}
+	job, err := w.c.Outbox.Job(ctx, 0, ev.JobID)
 	if err != nil {
 		return err
 	}
-	if j.Webhook == nil {
-		return river.JobCancel(fmt.Errorf("job %d has no webhook", j.ID))
+	if job.Webhook == nil {
+		return river.JobCancel(fmt.Errorf("job %d has no webhook", job.ID))
 	}
-	res := w.sender.Send(ctx, Message{
-		ID:      ev.ID,
-		URL:     j.Webhook.URL,
-		Headers: j.Webhook.Headers,
-		Body:    ev.Payload,
+	if job.WebhookGoneAt != nil {
+		return w.settle(ctx, ev.ID, func(e *trawl.Event) { e.State = trawl.EventGone })
+	}
+	account, err := w.c.Outbox.Account(ctx, job.AccountID)
+	if err != nil {
+		return err
+	}
+
+	host := job.Webhook.URL
+	if u, err := url.Parse(job.Webhook.URL); err == nil {
+		host = u.Host
+	}
+	release, ok := w.hosts.acquire(ctx, host, hostWait)
+	if !ok {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return river.JobSnooze(time.Duration(float64(time.Second) * (0.5 + w.rnd())))
+	}
+	now := w.c.Now()
+	res := w.c.Sender.Send(ctx, Message{
+		ID:        ev.ID,
+		URL:       job.Webhook.URL,
+		Headers:   job.Webhook.Headers,
+		Body:      ev.Payload,
+		Timestamp: now,
+		Secrets:   account.SigningSecrets(now),
 	})
-	attempt := &trawl.DeliveryAttempt{
-		EventID:         ev.ID,
-		JobID:           ev.JobID,
-		Attempt:         job.Attempt,
-		StatusCode:      res.StatusCode,
-		ErrorClass:      res.ErrorClass,
-		Error:           res.Error,
-		Duration:        res.Duration,
-		ResponseExcerpt: res.ResponseExcerpt,
+	release()
+	if !res.OK() && ctx.Err() != nil {
+		return ctx.Err() // shutting down: this attempt does not count, River runs it again
 	}
-	// The attempt happened; record it even when trawl is shutting down.
-	if err := w.outbox.RecordAttempt(context.WithoutCancel(ctx), attempt); err != nil {
-		w.log.Error("record delivery attempt", "event", ev.ID, "err", err)
+	outcome, err := w.record(ctx, ev, job, args, res)
+	if err != nil {
+		return err
 	}
-	if res.OK() {
-		return nil
+	if o := w.c.Observer; o != nil {
+		o.Attempt(outcome, res.ErrorClass, res.Duration)
+		if res.OK() {
+			o.Delivered(w.c.Now().Sub(ev.CreatedAt))
+		}
 	}
-	err = fmt.Errorf("deliver %s of job %d (attempt %d): %s", ev.Type, ev.JobID, job.Attempt, res.Error)
-	if res.ErrorClass == ClassBlocked || res.ErrorClass == ClassInvalid {
-		// Waiting will not make the destination allowed or the message valid.
-		return river.JobCancel(err)
+	if outcome == "failed" && res.ErrorClass != "" {
+		w.c.Logger.Warn("webhook delivery failed for good", "job", job.ID, "event", ev.ID, "type", ev.Type,
+			"attempt", args.Attempt, "class", res.ErrorClass, "err", res.Error)
 	}
-	return err
+	return nil
 }
 
-// NextRetry implements river.Worker: the configured schedule with jitter.
-func (w *Worker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
-	return time.Now().Add(w.schedule.Delay(job.Attempt+1, w.rnd))
+// record stores the attempt and its consequences in one transaction, and
+// returns the outcome.
+func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
+	var outcome string
+	err := w.c.Outbox.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		e, err := tx.Event(ev.ID)
+		if err != nil {
+			return err
+		}
+		if e.Attempts >= args.Attempt {
+			outcome = "duplicate"
+			return nil
+		}
+		err = tx.RecordAttempt(&trawl.DeliveryAttempt{
+			EventID:         e.ID,
+			JobID:           e.JobID,
+			Attempt:         args.Attempt,
+			StatusCode:      res.StatusCode,
+			ErrorClass:      res.ErrorClass,
+			Error:           res.Error,
+			Duration:        res.Duration,
+			ResponseExcerpt: res.ResponseExcerpt,
+		})
+		if err != nil {
+			return err
+		}
+		e.Attempts = args.Attempt
+		now := w.c.Now().UTC()
+		switch {
+		case res.OK():
+			outcome, e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
+		case res.Gone:
+			outcome, e.State = "gone", trawl.EventGone
+			j, err := tx.Job(job.ID)
+			if err != nil {
+				return err
+			}
+			if j.WebhookGoneAt == nil {
+				j.WebhookGoneAt = &now
+				if err := tx.UpdateJob(j); err != nil {
+					return err
+				}
+			}
+		case res.ErrorClass == ClassBlocked || res.ErrorClass == ClassInvalid:
+			// Waiting will not make the destination allowed or the message valid.
+			outcome, e.State = "failed", trawl.EventFailed
+		case args.Attempt < args.MaxAttempts:
+			outcome = "retry"
+			delay := max(w.c.Schedule.Delay(args.Attempt+1, w.rnd), res.RetryAfter)
+			next := DeliverArgs{EventID: e.ID, Attempt: args.Attempt + 1, MaxAttempts: args.MaxAttempts}
+			client, err := river.ClientFromContextSafely[*sql.Tx](ctx)
+			if err != nil {
+				return err
+			}
+			_, err = client.InsertTx(ctx, tx.SQL(), next, &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)})
+			if err != nil {
+				return fmt.Errorf("schedule attempt %d of event %s: %w", next.Attempt, e.ID, err)
+			}
+		default:
+			outcome, e.State = "failed", trawl.EventFailed
+		}
+		return tx.UpdateEvent(e)
+	})
+	return outcome, err
+}
+
+// settle changes a pending event's state without an attempt.
+func (w *Worker) settle(ctx context.Context, id string, change func(*trawl.Event)) error {
+	return w.c.Outbox.InTx(ctx, func(tx store.Tx) error {
+		e, err := tx.Event(id)
+		if err != nil || e.State != trawl.EventPending {
+			return err
+		}
+		change(e)
+		return tx.UpdateEvent(e)
+	})
 }
 
 // Timeout implements river.Worker. The sender's client enforces the real

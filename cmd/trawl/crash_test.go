@@ -66,6 +66,17 @@ func startProcess(t *testing.T, bin string, env map[string]string) *process {
 	return p
 }
 
+// buildBinary builds trawl into a temporary folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "trawl")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestCrashResumes kills trawl with SIGKILL in the middle of a crawl and
 // checks that a restart on the same data folder finishes the job with every
 // page stored exactly once, fetching again only what was in flight.
@@ -74,11 +85,7 @@ func TestCrashResumes(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "trawl")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	const pages = 60
 	web := newSite(t, pages, false)
 	rc := &receiver{}

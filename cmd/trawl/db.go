@@ -69,7 +69,8 @@ func (c *keysCreateCmd) Run(e *env) error {
 	if _, err := db.CreateAPIKey(e.ctx, account.ID, key); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(e.stdout, "API key for account %d (%s): %s\nStore it now: trawl keeps only its hash.\n", account.ID, account.Name, key)
+	_, err = fmt.Fprintf(e.stdout, "API key for account %d (%s): %s\nWebhook signing secret: %s\nStore the key now: trawl keeps only its hash.\n",
+		account.ID, account.Name, key, account.WebhookSecret)
 	return err
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 const jobColumns = `id, account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
-	credits_spent, data_rows_count, task_count, rows_evented_seq, flush_scheduled, finish_notified, created_at, updated_at, started_at, finished_at`
+	credits_spent, data_rows_count, task_count, rows_evented_seq, flush_scheduled, finish_notified, webhook_gone_at, created_at, updated_at, started_at, finished_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -22,9 +22,9 @@ func scanJob(s scanner) (*trawl.Job, error) {
 	var stopReason, webhook sql.NullString
 	var input, params string
 	var created, updated int64
-	var started, finished sql.NullInt64
+	var started, finished, gone sql.NullInt64
 	err := s.Scan(&j.ID, &j.AccountID, &j.Scraper, &j.Status, &stopReason, &input, &params, &webhook, &j.Limit,
-		&j.CreditsSpent, &j.DataRowsCount, &j.TaskCount, &j.RowsEventedSeq, &j.FlushScheduled, &j.FinishNotified, &created, &updated, &started, &finished)
+		&j.CreditsSpent, &j.DataRowsCount, &j.TaskCount, &j.RowsEventedSeq, &j.FlushScheduled, &j.FinishNotified, &gone, &created, &updated, &started, &finished)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +38,7 @@ func scanJob(s scanner) (*trawl.Job, error) {
 	}
 	j.CreatedAt, j.UpdatedAt = fromMicros(created), fromMicros(updated)
 	j.StartedAt, j.FinishedAt = fromNullMicros(started), fromNullMicros(finished)
+	j.WebhookGoneAt = fromNullMicros(gone)
 	return j, nil
 }
 
@@ -128,9 +129,9 @@ func (tx *Tx) Job(id int64) (*trawl.Job, error) {
 func (tx *Tx) UpdateJob(j *trawl.Job) error {
 	j.UpdatedAt = tx.now
 	res, err := tx.tx.Exec(tx.q(`UPDATE jobs SET status = ?, stop_reason = ?, credits_spent = ?, data_rows_count = ?,
-		rows_evented_seq = ?, flush_scheduled = ?, finish_notified = ?, updated_at = ?, started_at = ?, finished_at = ? WHERE id = ?`),
+		rows_evented_seq = ?, flush_scheduled = ?, finish_notified = ?, webhook_gone_at = ?, updated_at = ?, started_at = ?, finished_at = ? WHERE id = ?`),
 		string(j.Status), nullString(j.StopReason), j.CreditsSpent, j.DataRowsCount, j.RowsEventedSeq, j.FlushScheduled, j.FinishNotified,
-		micros(j.UpdatedAt), nullMicros(j.StartedAt), nullMicros(j.FinishedAt), j.ID)
+		nullMicros(j.WebhookGoneAt), micros(j.UpdatedAt), nullMicros(j.StartedAt), nullMicros(j.FinishedAt), j.ID)
 	if err != nil {
 		return fmt.Errorf("update job %d: %w", j.ID, err)
 	}

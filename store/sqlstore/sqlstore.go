@@ -127,32 +127,72 @@ func (db *DB) Close() error {
 	return err
 }
 
-// CreateAccount implements store.Store.
+const accountColumns = `id, name, webhook_secret, previous_webhook_secret, previous_secret_expires_at, created_at`
+
+func scanAccount(s scanner) (*trawl.Account, error) {
+	a := &trawl.Account{}
+	var created int64
+	var expires sql.NullInt64
+	if err := s.Scan(&a.ID, &a.Name, &a.WebhookSecret, &a.PreviousWebhookSecret, &expires, &created); err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.PreviousSecretExpiresAt = fromMicros(created), fromNullMicros(expires)
+	return a, nil
+}
+
+// CreateAccount implements store.Store. The account gets a fresh webhook
+// signing secret.
 func (db *DB) CreateAccount(ctx context.Context, name string) (*trawl.Account, error) {
-	a := &trawl.Account{Name: name, CreatedAt: db.now().UTC().Truncate(time.Microsecond)}
-	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, created_at) VALUES (?, ?) RETURNING id`),
-		name, micros(a.CreatedAt)).Scan(&a.ID)
+	a := &trawl.Account{Name: name, WebhookSecret: trawl.NewWebhookSecret(), CreatedAt: db.now().UTC().Truncate(time.Microsecond)}
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, webhook_secret, created_at) VALUES (?, ?, ?) RETURNING id`),
+		name, a.WebhookSecret, micros(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("insert account: %w", err)
 	}
 	return a, nil
 }
 
+// Account implements store.Store.
+func (db *DB) Account(ctx context.Context, id int64) (*trawl.Account, error) {
+	a, err := scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("account", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("read account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// RotateWebhookSecret implements store.Store.
+func (db *DB) RotateWebhookSecret(ctx context.Context, accountID int64, next string, previousUntil time.Time) (*trawl.Account, error) {
+	res, err := db.write.ExecContext(ctx, db.q(`UPDATE accounts SET previous_webhook_secret = webhook_secret,
+		previous_secret_expires_at = ?, webhook_secret = ? WHERE id = ?`), micros(previousUntil), next, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("rotate webhook secret of account %d: %w", accountID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, notFound("account", accountID)
+	}
+	a, err := scanAccount(db.write.QueryRowContext(ctx, db.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), accountID))
+	if err != nil {
+		return nil, fmt.Errorf("read account %d: %w", accountID, err)
+	}
+	return a, nil
+}
+
 // Accounts implements store.Store.
 func (db *DB) Accounts(ctx context.Context) ([]*trawl.Account, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, name, created_at FROM accounts ORDER BY id`)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	defer rows.Close()
 	var out []*trawl.Account
 	for rows.Next() {
-		a := &trawl.Account{}
-		var created int64
-		if err := rows.Scan(&a.ID, &a.Name, &created); err != nil {
+		a, err := scanAccount(rows)
+		if err != nil {
 			return nil, err
 		}
-		a.CreatedAt = fromMicros(created)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -171,16 +211,14 @@ func (db *DB) CreateAPIKey(ctx context.Context, accountID int64, key string) (*t
 
 // AccountByAPIKey implements store.Store.
 func (db *DB) AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error) {
-	a := &trawl.Account{}
-	var created int64
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
-		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)).Scan(&a.ID, &a.Name, &created)
+	a, err := scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.webhook_secret, a.previous_webhook_secret,
+		a.previous_secret_expires_at, a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
+		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.EUNAUTHORIZED, "The API key is unknown or revoked.")
 	} else if err != nil {
 		return nil, fmt.Errorf("look up api key: %w", err)
 	}
-	a.CreatedAt = fromMicros(created)
 	return a, nil
 }
 

@@ -1,8 +1,11 @@
 -- +goose Up
 CREATE TABLE accounts (
-    id         INTEGER PRIMARY KEY,
-    name       TEXT    NOT NULL,
-    created_at INTEGER NOT NULL
+    id                         INTEGER PRIMARY KEY,
+    name                       TEXT    NOT NULL,
+    webhook_secret             TEXT    NOT NULL,
+    previous_webhook_secret    TEXT    NOT NULL DEFAULT '',
+    previous_secret_expires_at INTEGER,
+    created_at                 INTEGER NOT NULL
 );
 
 CREATE TABLE api_keys (
@@ -30,6 +33,7 @@ CREATE TABLE jobs (
     rows_evented_seq INTEGER NOT NULL DEFAULT 0,
     flush_scheduled  BOOLEAN NOT NULL DEFAULT FALSE,
     finish_notified  BOOLEAN NOT NULL DEFAULT FALSE,
+    webhook_gone_at  INTEGER,
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     started_at       INTEGER,
@@ -61,11 +65,15 @@ CREATE TABLE results (
 CREATE TABLE events (
     id         TEXT    PRIMARY KEY,
     job_id     INTEGER NOT NULL REFERENCES jobs (id),
-    event_type TEXT    NOT NULL,
-    payload    TEXT    NOT NULL,
-    created_at INTEGER NOT NULL
+    event_type   TEXT    NOT NULL,
+    payload      TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL,
+    delivered_at INTEGER
 );
 CREATE INDEX events_job_id_created_at ON events (job_id, created_at);
+CREATE INDEX events_job_id_state ON events (job_id, state);
 
 CREATE TABLE delivery_attempts (
     id               INTEGER PRIMARY KEY,

@@ -1,0 +1,288 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/jobs"
+	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/webhook"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// fake is a scraper whose tasks each yield rowsPerTask rows; the task keyed
+// "bad" always errors.
+type fake struct {
+	tasks       int
+	rowsPerTask int
+	rowBytes    int
+
+	mu   sync.Mutex
+	runs map[string]int
+}
+
+func (f *fake) Info() scrape.Info { return scrape.Info{Slug: "fake", Name: "Fake"} }
+
+func (f *fake) Parse(body json.RawMessage) (json.RawMessage, error) {
+	return json.RawMessage(`{}`), nil
+}
+
+func (f *fake) Plan(*trawl.Job) ([]trawl.TaskSpec, error) {
+	var specs []trawl.TaskSpec
+	for i := range f.tasks {
+		specs = append(specs, trawl.TaskSpec{Key: fmt.Sprint(i)})
+	}
+	specs = append(specs, trawl.TaskSpec{Key: "bad"})
+	return specs, nil
+}
+
+func (f *fake) Run(_ context.Context, _ *trawl.Job, t *trawl.Task) (*scrape.Result, error) {
+	f.mu.Lock()
+	f.runs[t.Key]++
+	f.mu.Unlock()
+	if t.Key == "bad" {
+		return nil, errors.New("always fails")
+	}
+	res := &scrape.Result{Credits: 1}
+	for i := range f.rowsPerTask {
+		row, _ := json.Marshal(map[string]any{"task": t.Key, "n": i, "pad": strings.Repeat("x", f.rowBytes)})
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
+
+type harness struct {
+	db  *sqlite.DB
+	svc *jobs.Service
+	acc *trawl.Account
+}
+
+func newHarness(t *testing.T, sc scrape.Scraper, batch jobs.Batch) *harness {
+	t.Helper()
+	db, err := sqlite.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	if err := db.Migrate(t.Context(), log); err != nil {
+		t.Fatal(err)
+	}
+	svc := jobs.NewService(jobs.Config{Store: db, Scrapers: scrape.NewRegistry(sc), Logger: log, Batch: batch, PublicURL: "http://trawl.test"})
+	workers := river.NewWorkers()
+	svc.AddWorkers(workers)
+	// Deliveries are enqueued (the kind must be known) but not run here: the
+	// webhook queue has no workers in this client.
+	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[webhook.DeliverArgs]) error { return nil }))
+	rc, err := river.NewClient(riversqlite.New(db.Write), &river.Config{
+		Queues:            map[string]river.QueueConfig{jobs.QueueScrape: {MaxWorkers: 4}},
+		Workers:           workers,
+		Logger:            log,
+		FetchCooldown:     5 * time.Millisecond,
+		FetchPollInterval: 20 * time.Millisecond,
+		RetryPolicy:       fastRetry{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetClient(rc)
+	if err := rc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); jobs.Promote(ctx, 10*time.Millisecond, db.PromoteDue, log) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		stop, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancelStop()
+		if err := rc.Stop(stop); err != nil {
+			_ = rc.StopAndCancel(stop)
+		}
+		_ = db.Close()
+	})
+	acc, err := db.CreateAccount(t.Context(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{db: db, svc: svc, acc: acc}
+}
+
+// fastRetry retries failed tasks after a few milliseconds, not River's
+// seconds.
+type fastRetry struct{}
+
+func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(5 * time.Millisecond) }
+
+func (h *harness) waitEnd(t *testing.T, id int64) *trawl.Job {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		j, err := h.db.Job(t.Context(), 0, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status.Terminal() && j.FinishNotified {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d did not end: %+v", id, j)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+}
+
+// TestLimitWithManyRowsPerTask checks that a limit cuts a task's rows
+// exactly, and that a task out of attempts does not keep the job open.
+func TestLimitWithManyRowsPerTask(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		limit, want int64
+		reason      string
+	}{
+		{limit: 0, want: 60},
+		{limit: 23, want: 23, reason: trawl.StopReasonLimit},
+		{limit: 60, want: 60, reason: trawl.StopReasonLimit},
+		{limit: 1000, want: 60},
+	} {
+		t.Run(fmt.Sprint(tt.limit), func(t *testing.T) {
+			t.Parallel()
+			f := &fake{tasks: 3, rowsPerTask: 20, runs: map[string]int{}}
+			h := newHarness(t, f, jobs.Batch{})
+			job, err := h.svc.Create(t.Context(), h.acc.ID, "fake", fmt.Appendf(nil, `{"limit": %d}`, tt.limit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := h.waitEnd(t, job.ID)
+			if end.DataRowsCount != tt.want || end.Status != trawl.StatusFinished || end.StopReason != tt.reason {
+				t.Fatalf("job ended %+v, want %d rows, finished, stop reason %q", end, tt.want, tt.reason)
+			}
+			rows, total, err := h.db.Rows(t.Context(), job.ID, 0, 1000)
+			if err != nil || int64(len(rows)) != tt.want || total != tt.want {
+				t.Fatalf("%d rows stored (total %d), %v; want %d", len(rows), total, err, tt.want)
+			}
+			if tt.reason == "" {
+				f.mu.Lock()
+				bad := f.runs["bad"]
+				f.mu.Unlock()
+				if bad != 5 {
+					t.Errorf("the failing task ran %d times, want its 5 attempts", bad)
+				}
+			}
+		})
+	}
+}
+
+// TestDataEventsSplitBySize checks that rows are batched into events that
+// stay under the body limit, and that a row too large for any body goes as
+// a reference.
+func TestDataEventsSplitBySize(t *testing.T) {
+	t.Parallel()
+	f := &fake{tasks: 4, rowsPerTask: 10, rowBytes: 1000, runs: map[string]int{}}
+	h := newHarness(t, f, jobs.Batch{MaxRows: 100, MaxBytes: 8 << 10})
+	job, err := h.svc.Create(t.Context(), h.acc.ID, "fake", []byte(`{"webhook": {"url": "https://hooks.example.org/x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := h.waitEnd(t, job.ID)
+	events, err := h.db.Events(t.Context(), job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	var types []string
+	for _, e := range events {
+		types = append(types, e.Type)
+		if len(e.Payload) > 8<<10 {
+			t.Errorf("%s event of %d bytes, over the 8 KiB limit", e.Type, len(e.Payload))
+		}
+		if e.Type == trawl.EventDataScraped {
+			var p struct{ Data []json.RawMessage }
+			if err := json.Unmarshal(e.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			rows += len(p.Data)
+		}
+	}
+	if int64(rows) != end.DataRowsCount || rows != 40 {
+		t.Errorf("data events carry %d rows, job has %d", rows, end.DataRowsCount)
+	}
+	if types[0] != trawl.EventJobStarted || types[len(types)-1] != trawl.EventJobFinished || len(types) < 2+5 {
+		t.Errorf("events %v: want started first, finished last, rows split in at least 5 events", types)
+	}
+
+	huge := &fake{tasks: 1, rowsPerTask: 1, rowBytes: 20 << 10, runs: map[string]int{}}
+	h2 := newHarness(t, huge, jobs.Batch{MaxBytes: 8 << 10})
+	job2, err := h2.svc.Create(t.Context(), h2.acc.ID, "fake", []byte(`{"webhook": {"url": "https://hooks.example.org/x", "events": ["scraper.data.scraped"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.waitEnd(t, job2.ID)
+	events, _ = h2.db.Events(t.Context(), job2.ID)
+	if len(events) != 1 {
+		t.Fatalf("%d events, want the one data event", len(events))
+	}
+	var p struct {
+		Data []struct {
+			RowID      string `json:"rowId"`
+			TooLarge   bool   `json:"tooLarge"`
+			ResultsURL string `json:"resultsUrl"`
+		}
+	}
+	if err := json.Unmarshal(events[0].Payload, &p); err != nil || len(p.Data) != 1 || !p.Data[0].TooLarge ||
+		p.Data[0].RowID == "" || p.Data[0].ResultsURL != fmt.Sprintf("http://trawl.test/scrapers/jobs/%d/results?page=1&limit=1", job2.ID) {
+		t.Errorf("reference payload %s: %v", events[0].Payload, err)
+	}
+}
+
+// TestStopBeforeStart stops a job whose start has not run: it ends stopped,
+// with a finished event and no started event.
+func TestStopBeforeStart(t *testing.T) {
+	t.Parallel()
+	f := &fake{tasks: 2, rowsPerTask: 1, runs: map[string]int{}}
+	h := newHarness(t, f, jobs.Batch{})
+	var job *trawl.Job
+	// Create and stop in one go: the start job may or may not have run; both
+	// orders must end the same way.
+	job, err := h.svc.Create(t.Context(), h.acc.ID, "fake", []byte(`{"webhook": {"url": "https://hooks.example.org/x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, err := h.svc.Stop(t.Context(), h.acc.ID, job.ID)
+	if err != nil || stopped.Status != trawl.StatusStopped {
+		t.Fatalf("stop: %+v, %v", stopped, err)
+	}
+	end := h.waitEnd(t, job.ID)
+	if end.Status != trawl.StatusStopped || end.StopReason != trawl.StopReasonStopped {
+		t.Fatalf("job ended %+v", end)
+	}
+	events, _ := h.db.Events(t.Context(), job.ID)
+	finished := 0
+	for _, e := range events {
+		if e.Type == trawl.EventJobFinished {
+			finished++
+		}
+	}
+	if finished != 1 {
+		t.Errorf("%d finished events, want 1", finished)
+	}
+	if _, err := h.svc.Stop(t.Context(), h.acc.ID+1, job.ID); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("another account's stop: %v", err)
+	}
+}
