@@ -1,6 +1,6 @@
 // Package httpapi serves trawl's HTTP API: the HasData-compatible Scraper
-// Jobs endpoints, health and readiness probes, and the OpenAPI 3.1 document
-// that describes them.
+// Jobs endpoints, the downloads of a job's rows (export.go), health and
+// readiness probes, and the OpenAPI 3.1 document that describes them.
 //
 // New returns an http.Handler built on the standard library's ServeMux and
 // huma (through its humago adapter). routes.go lists the whole API surface.

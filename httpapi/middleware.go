@@ -34,7 +34,7 @@ func requestID(ctx context.Context) string {
 // sane, a new UUID otherwise) echoed in the response, turns a panic into a
 // 500 in the error shape, and logs one Info line per request: method, path
 // (without the query), status, duration, request id and account. Headers,
-// and so API keys, are never logged.
+// and so API keys, are never logged, nor the tokens of download links.
 func (s *server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -55,7 +55,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 					panic(p)
 				}
 				s.log.ErrorContext(r.Context(), "panic serving request", "request_id", id,
-					"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					"method", r.Method, "path", logPath(r.URL.Path), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if sw.wrote {
 					// Part of a response is out: have the server cut the
 					// connection rather than let it pass as complete.
@@ -66,7 +66,7 @@ func (s *server) instrument(next http.Handler) http.Handler {
 			}
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", logPath(r.URL.Path)),
 				slog.Int("status", sw.code()),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", id),

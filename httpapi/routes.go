@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/trawlhq/trawl/export"
 )
 
 // Security scheme names in the OpenAPI document.
@@ -158,4 +160,36 @@ func (s *server) slugParam() *huma.Param {
 		schema.Enum = append(schema.Enum, sc.Slug)
 	}
 	return &huma.Param{Name: "slug", In: "path", Required: true, Description: "The scraper's slug.", Schema: schema}
+}
+
+// addExportRoutes registers the downloads: the signed links of a job
+// record's data (no key: the token is the authorisation) and the same files
+// behind the API key. Each key route is its own pattern, which the mux keeps
+// apart from /scrapers/jobs/{id}/results.
+func (s *server) addExportRoutes(api huma.API) {
+	if s.exports.Tokens == nil || s.exports.Rows == nil {
+		panic("httpapi: Config.Exports needs Tokens and Rows")
+	}
+	huma.Register(api, s.public(api, huma.Operation{
+		OperationID: "download-export",
+		Method:      http.MethodGet,
+		Path:        "/exports/{file}",
+		Summary:     "Download a job's rows by signed link",
+		Description: "The links in a job record's data (and the finished webhook's). The token names the job and the format and expires (24 h by default); it needs no API key. A link that is malformed, tampered with or expired is 404, without saying which.",
+		Tags:        []string{"Exports"},
+		Responses:   exportResponses(export.Formats()...),
+	}, http.StatusNotFound, http.StatusUnprocessableEntity), s.downloadExport)
+
+	for _, f := range export.Formats() {
+		huma.Register(api, s.private(api, huma.Operation{
+			OperationID: "export-job-" + string(f),
+			Method:      http.MethodGet,
+			Path:        "/scrapers/jobs/{id}/results." + string(f),
+			Summary:     "Download a job's rows as " + strings.ToUpper(string(f)),
+			Description: "The same file as the job's signed " + string(f) + " link, with the API key. A job still running gives the rows stored so far.",
+			Tags:        []string{"Exports"},
+			Parameters:  []*huma.Param{jobIDParam()},
+			Responses:   exportResponses(f),
+		}, http.StatusNotFound, http.StatusUnprocessableEntity), s.exportResults(f))
+	}
 }

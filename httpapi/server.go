@@ -98,6 +98,15 @@ type Config struct {
 	// Links returns a job's download links, or nil while it has none. nil
 	// Links makes every record's data null.
 	Links func(job *trawl.Job) *DataLinks
+	// Webhooks serves the delivery log and redelivery; nil leaves those
+	// routes out.
+	Webhooks Webhooks
+	// Accounts serves the account and its webhook secret; nil leaves those
+	// routes out.
+	Accounts Accounts
+	// Exports serves the downloads (signed links and their API-key twins);
+	// nil leaves those routes out.
+	Exports *Exports
 }
 
 // server holds one API's dependencies and its router.
@@ -111,6 +120,9 @@ type server struct {
 	maxBody   int64
 	ready     func(ctx context.Context) error
 	links     func(job *trawl.Job) *DataLinks
+	webhooks  Webhooks
+	accounts  Accounts
+	exports   *Exports
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -149,11 +161,23 @@ func newServer(c Config) *server {
 		maxBody:   c.MaxBodyBytes,
 		ready:     c.Ready,
 		links:     c.Links,
+		webhooks:  c.Webhooks,
+		accounts:  c.Accounts,
+		exports:   c.Exports,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())
 	api.UseMiddleware(s.authenticate)
 	s.addRoutes(api)
+	if s.webhooks != nil {
+		s.addWebhookRoutes(api)
+	}
+	if s.accounts != nil {
+		s.addAccountRoutes(api)
+	}
+	if s.exports != nil {
+		s.addExportRoutes(api)
+	}
 	s.finishSpec(api)
 	s.handler = s.instrument(http.HandlerFunc(s.route))
 	return s

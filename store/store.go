@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"time"
 
 	"github.com/trawlhq/trawl"
 )
@@ -25,8 +26,13 @@ type Store interface {
 	// I/O.
 	InTx(ctx context.Context, fn func(Tx) error) error
 
+	// CreateAccount makes an account with a fresh webhook signing secret.
 	CreateAccount(ctx context.Context, name string) (*trawl.Account, error)
+	Account(ctx context.Context, id int64) (*trawl.Account, error)
 	Accounts(ctx context.Context) ([]*trawl.Account, error)
+	// RotateWebhookSecret makes next the account's signing secret and keeps
+	// the current one signing too until previousUntil.
+	RotateWebhookSecret(ctx context.Context, accountID int64, next string, previousUntil time.Time) (*trawl.Account, error)
 	// CreateAPIKey stores the hash of key for the account.
 	CreateAPIKey(ctx context.Context, accountID int64, key string) (*trawl.APIKey, error)
 	// AccountByAPIKey returns the account that owns key, or EUNAUTHORIZED when
@@ -50,14 +56,28 @@ type Store interface {
 	Event(ctx context.Context, id string) (*trawl.Event, error)
 	// Events lists a job's events in creation order.
 	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
-	// RecordAttempt stores one delivery attempt and sets its ID.
-	RecordAttempt(ctx context.Context, a *trawl.DeliveryAttempt) error
-	// Attempts lists a job's delivery attempts, oldest first.
-	Attempts(ctx context.Context, jobID int64) ([]*trawl.DeliveryAttempt, error)
+	// Attempts lists a page of a job's delivery attempts, oldest first, and
+	// their total.
+	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+
+	// EachRow calls fn with each row of a job whose Seq is at most upTo, in
+	// Seq order, and returns fn's first error as it is. It reads the rows a
+	// chunk at a time (by count and by size) with no transaction or
+	// connection held while fn runs, so neither the database nor the caller
+	// holds a whole job in memory, and a slow fn blocks no one. Rows are
+	// never changed once stored, so a walk bounded by a DataRowsCount read
+	// earlier sees exactly those rows. An unknown job is ENOTFOUND.
+	EachRow(ctx context.Context, jobID, upTo int64, fn func(*trawl.Row) error) error
+	// Setting returns the server-wide value stored under name, or ENOTFOUND.
+	Setting(ctx context.Context, name string) (string, error)
+	// EnsureSetting stores value under name unless a value is already there,
+	// and returns the value stored. Nodes starting at once all get the same
+	// one.
+	EnsureSetting(ctx context.Context, name, value string) (string, error)
 }
 
 // JobFilter selects jobs for Store.Jobs.
@@ -103,6 +123,13 @@ type Tx interface {
 	// RowsAfter returns up to limit rows of a job with Seq > seq, in order.
 	RowsAfter(jobID, seq, limit int64) ([]*trawl.Row, error)
 
-	// InsertEvent stores an outbox event and sets its CreatedAt.
+	// InsertEvent stores an outbox event and sets its CreatedAt (and its
+	// State to pending when unset).
 	InsertEvent(e *trawl.Event) error
+	// Event reads an event for update.
+	Event(id string) (*trawl.Event, error)
+	// UpdateEvent writes an event's state, attempt count and delivery time.
+	UpdateEvent(e *trawl.Event) error
+	// RecordAttempt stores one delivery attempt and sets its ID.
+	RecordAttempt(a *trawl.DeliveryAttempt) error
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/trawlhq/trawl"
@@ -28,6 +30,10 @@ func Run(t *testing.T, open Opener) {
 		"Rows":                 testRows,
 		"EventsAndAttempts":    testEventsAndAttempts,
 		"RollbackKeepsNothing": testRollback,
+		"EachRow":              testEachRow,
+		"EachRowLargeRows":     testEachRowLargeRows,
+		"Settings":             testSettings,
+		"WebhookSecrets":       testWebhookSecrets,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -339,18 +345,82 @@ func testEventsAndAttempts(t *testing.T, s store.Store) {
 
 	at := &trawl.DeliveryAttempt{EventID: ids[0], JobID: j.ID, Attempt: 1, StatusCode: 500, ErrorClass: "http_status",
 		Error: "HTTP 500", Duration: 1500000, ResponseExcerpt: "oops"}
-	if err := s.RecordAttempt(ctx(t), at); err != nil || at.ID == 0 {
+	err = s.InTx(ctx(t), func(tx store.Tx) error {
+		if err := tx.RecordAttempt(at); err != nil {
+			return err
+		}
+		e, err := tx.Event(ids[0])
+		if err != nil {
+			return err
+		}
+		if e.State != trawl.EventPending || e.Attempts != 0 {
+			return fmt.Errorf("new event: state %q, attempts %d", e.State, e.Attempts)
+		}
+		when := e.CreatedAt.Add(3000)
+		e.State, e.Attempts, e.DeliveredAt = trawl.EventDelivered, 2, &when
+		return tx.UpdateEvent(e)
+	})
+	if err != nil || at.ID == 0 {
 		t.Fatalf("record attempt: %v (id %d)", err, at.ID)
 	}
-	list, err := s.Attempts(ctx(t), j.ID)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("got %d attempts, %v", len(list), err)
+	if e, _ := s.Event(ctx(t), ids[0]); e.State != trawl.EventDelivered || e.Attempts != 2 || e.DeliveredAt == nil {
+		t.Errorf("event after update: %+v", e)
+	}
+	for range 4 {
+		err := s.InTx(ctx(t), func(tx store.Tx) error {
+			return tx.RecordAttempt(&trawl.DeliveryAttempt{EventID: ids[1], JobID: j.ID, Attempt: 1, StatusCode: 200})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, total, err := s.Attempts(ctx(t), j.ID, 0, 2)
+	if err != nil || len(list) != 2 || total != 5 {
+		t.Fatalf("got %d attempts of %d, %v; want 2 of 5", len(list), total, err)
 	}
 	want := *at
 	want.CreatedAt = list[0].CreatedAt
 	if diff := cmp.Diff(&want, list[0]); diff != "" {
 		t.Errorf("attempt read back differs (-want +got):\n%s", diff)
 	}
+	if list, _, _ := s.Attempts(ctx(t), j.ID, 4, 10); len(list) != 1 || list[0].EventID != ids[1] {
+		t.Errorf("last page of attempts: %v", list)
+	}
+}
+
+func testWebhookSecrets(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	if !strings.HasPrefix(a.WebhookSecret, trawl.WebhookSecretPrefix) {
+		t.Fatalf("new account secret %q", a.WebhookSecret)
+	}
+	got, err := s.Account(ctx(t), a.ID)
+	if err != nil || got.WebhookSecret != a.WebhookSecret || got.PreviousSecretExpiresAt != nil {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	next := trawl.NewWebhookSecret()
+	until := a.CreatedAt.Add(24 * time.Hour)
+	rotated, err := s.RotateWebhookSecret(ctx(t), a.ID, next, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated.WebhookSecret != next || rotated.PreviousWebhookSecret != a.WebhookSecret || !rotated.PreviousSecretExpiresAt.Equal(until) {
+		t.Fatalf("rotated account %+v", rotated)
+	}
+	if got := rotated.SigningSecrets(until.Add(-time.Second)); len(got) != 2 {
+		t.Errorf("during the overlap: %d secrets, want 2", len(got))
+	}
+	if got := rotated.SigningSecrets(until); len(got) != 1 || got[0] != next {
+		t.Errorf("after the overlap: %v, want only the new secret", got)
+	}
+	key := trawl.NewAPIKey()
+	if _, err := s.CreateAPIKey(ctx(t), a.ID, key); err != nil {
+		t.Fatal(err)
+	}
+	if byKey, err := s.AccountByAPIKey(ctx(t), key); err != nil || byKey.WebhookSecret != next {
+		t.Errorf("account by key: %+v, %v", byKey, err)
+	}
+	_, err = s.RotateWebhookSecret(ctx(t), a.ID+100, next, until)
+	wantCode(t, err, trawl.ENOTFOUND)
 }
 
 func testRollback(t *testing.T, s store.Store) {
