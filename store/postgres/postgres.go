@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/trawlhq/trawl/store/sqlstore"
@@ -87,7 +88,7 @@ func (db *DB) Path() string {
 
 // RiverDriver is River's driver on this database, with a LISTEN/NOTIFY
 // listener so that nodes hear of new work at once.
-func (db *DB) RiverDriver() *riverdatabasesql.Driver {
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	return riverdatabasesql.NewWithPgxListener(db.SQL, db.listener)
 }
 

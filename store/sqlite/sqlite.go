@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/trawlhq/trawl/store/sqlstore"
@@ -85,6 +86,9 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
+
+// RiverDriver is River's driver on the single writer connection.
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(db.Write) }
 
 // Migrate brings trawl's schema and River's up to date.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
