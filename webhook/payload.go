@@ -79,3 +79,19 @@ func nonNil(rows []json.RawMessage) []json.RawMessage {
 	}
 	return rows
 }
+
+// refreshLinks returns a finished event's payload with fresh download links:
+// links are signed for a limited time, and a redelivery may come long after
+// the event was written.
+func refreshLinks(payload []byte, links any) ([]byte, error) {
+	var p Payload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return nil, fmt.Errorf("read payload: %w", err)
+	}
+	p.Data = links
+	if p.StopReason == nil { // a JSON null decodes to nil; the finished event keeps it
+		null := json.RawMessage("null")
+		p.StopReason = &null
+	}
+	return json.Marshal(p)
+}

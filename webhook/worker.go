@@ -100,7 +100,11 @@ type Config struct {
 	// this node, so a slow receiver holds at most that many workers. Default 8.
 	PerHostConcurrency int
 	Observer           Observer // optional
-	Now                func() time.Time
+	// Links returns a terminal job's download links; the finished event
+	// carries links signed at the time of each attempt. nil keeps the links
+	// the event was written with.
+	Links func(*trawl.Job) any
+	Now   func() time.Time
 }
 
 // Worker delivers events: one River job per HTTP attempt, every attempt
@@ -174,12 +178,21 @@ func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
 		}
 		return river.JobSnooze(time.Duration(float64(time.Second) * (0.5 + w.rnd())))
 	}
+	body := []byte(ev.Payload)
+	if ev.Type == trawl.EventJobFinished && w.c.Links != nil {
+		if links := w.c.Links(job); links != nil {
+			if body, err = refreshLinks(ev.Payload, links); err != nil {
+				release()
+				return river.JobCancel(fmt.Errorf("event %s: %w", ev.ID, err))
+			}
+		}
+	}
 	now := w.c.Now()
 	res := w.c.Sender.Send(ctx, Message{
 		ID:        ev.ID,
 		URL:       job.Webhook.URL,
 		Headers:   job.Webhook.Headers,
-		Body:      ev.Payload,
+		Body:      body,
 		Timestamp: now,
 		Secrets:   account.SigningSecrets(now),
 	})

@@ -2,20 +2,46 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/trawlhq/trawl/metrics"
+	"github.com/trawlhq/trawl/store"
+	"github.com/trawlhq/trawl/store/postgres"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/store/sqlite"
 )
 
-// openDB opens and migrates the database the flags name.
-func openDB(ctx context.Context, f dbFlags, log *slog.Logger) (*sqlite.DB, error) {
+// database is what trawl needs of its database, SQLite or PostgreSQL.
+type database interface {
+	store.Store
+	metrics.Source
+	// Path names the database for logs, without credentials.
+	Path() string
+	Migrate(ctx context.Context, log *slog.Logger) error
+	// PromoteDue makes River jobs whose time has come available.
+	PromoteDue(ctx context.Context) (int64, error)
+	RiverDriver() riverdriver.Driver[*sql.Tx]
+}
+
+// openDB opens and migrates the database the flags name: PostgreSQL when a
+// URL is given, else the SQLite file in the data folder.
+func openDB(ctx context.Context, f dbFlags, log *slog.Logger) (database, error) {
+	var db database
+	var err error
 	if f.DatabaseURL != "" {
-		return nil, errors.New("--database-url (TRAWL_DATABASE_URL): PostgreSQL is not supported by this build yet; unset it to use the embedded SQLite database")
+		if !strings.HasPrefix(f.DatabaseURL, "postgres://") && !strings.HasPrefix(f.DatabaseURL, "postgresql://") {
+			return nil, errors.New("--database-url (TRAWL_DATABASE_URL) must be a postgres:// URL")
+		}
+		db, err = postgres.Open(ctx, f.DatabaseURL, nil)
+	} else {
+		db, err = sqlite.Open(f.DataDir, nil)
 	}
-	db, err := sqlite.Open(f.DataDir, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +144,7 @@ func (c *keysRevokeCmd) Run(e *env) error {
 }
 
 // defaultAccount returns the first account, creating it when there is none.
-func defaultAccount(ctx context.Context, db *sqlite.DB) (*trawl.Account, error) {
+func defaultAccount(ctx context.Context, db store.Store) (*trawl.Account, error) {
 	accounts, err := db.Accounts(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +157,7 @@ func defaultAccount(ctx context.Context, db *sqlite.DB) (*trawl.Account, error) 
 
 // ensureKey makes sure the API key from TRAWL_API_KEY exists, or, when none is
 // set and no key exists at all, creates one and prints it once.
-func ensureKey(ctx context.Context, db *sqlite.DB, key string, e *env) error {
+func ensureKey(ctx context.Context, db store.Store, key string, e *env) error {
 	if key != "" {
 		ok, err := db.APIKeyExists(ctx, key)
 		if err != nil || ok {

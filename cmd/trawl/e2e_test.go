@@ -159,199 +159,205 @@ func testEnv(extra map[string]string) map[string]string {
 
 func TestCrawlEndToEnd(t *testing.T) {
 	t.Parallel()
-	web := newSite(t, 0, false)
-	rc := &receiver{}
-	hook := httptest.NewServer(rc)
-	t.Cleanup(hook.Close)
-	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir()}))
+	backends(t, func(t *testing.T, db map[string]string) {
+		web := newSite(t, 0, false)
+		rc := &receiver{}
+		hook := httptest.NewServer(rc)
+		t.Cleanup(hook.Close)
+		in := start(t, testEnv(db))
 
-	body := fmt.Sprintf(`{"urls": [%q], "outputFormat": ["text", "markdown"], "webhook": {"url": %q,
+		body := fmt.Sprintf(`{"urls": [%q], "outputFormat": ["text", "markdown"], "webhook": {"url": %q,
 		"events": ["scraper.job.started", "scraper.data.scraped", "scraper.data.rows_added", "scraper.job.finished"],
 		"headers": {"X-Shared-Secret": "s3cr3t"}}}`, web.URL, hook.URL+"/hook")
-	var created jobRecord
-	if code := in.do("POST", "/scrapers/crawler/jobs", body, &created); code != 200 {
-		t.Fatalf("create: status %d", code)
-	}
-	if created.ID == 0 || created.Status != "pending" || created.Scraper.Slug != "crawler" || created.StartedAt != nil {
-		t.Fatalf("created record: %+v", created)
-	}
-	rec := in.waitTerminal(created.ID, 30*time.Second)
-	if rec.Status != "finished" || rec.StopReason != nil || rec.FinishedAt == nil || rec.StartedAt == nil {
-		t.Fatalf("finished record: %+v", rec)
-	}
-
-	rows := in.allRows(created.ID)
-	byURL := map[string]map[string]any{}
-	for _, r := range rows {
-		u := r["url"].(string)
-		if byURL[u] != nil {
-			t.Fatalf("url %s stored twice", u)
+		var created jobRecord
+		if code := in.do("POST", "/scrapers/crawler/jobs", body, &created); code != 200 {
+			t.Fatalf("create: status %d", code)
 		}
-		byURL[u] = r
-	}
-	wantURLs := []string{web.URL + "/", web.URL + "/a", web.URL + "/b", web.URL + "/missing", web.URL + "/doc.pdf", web.URL + "/private/x"}
-	var gotURLs []string
-	for u := range byURL {
-		gotURLs = append(gotURLs, u)
-	}
-	slices.Sort(gotURLs)
-	slices.Sort(wantURLs)
-	if !slices.Equal(gotURLs, wantURLs) {
-		t.Fatalf("crawled %v, want %v (depth 1, same host, fragments dropped, de-duplicated)", gotURLs, wantURLs)
-	}
-	if int64(len(rows)) != rec.DataRowsCount {
-		t.Fatalf("%d rows, dataRowsCount %d", len(rows), rec.DataRowsCount)
-	}
-	home := byURL[web.URL+"/"]
-	if home["title"] != "Home of Tests" || home["depth"] != float64(0) || home["statusCode"] != float64(200) || home["statusText"] != "OK" {
-		t.Errorf("home row: %v", home)
-	}
-	if md, _ := home["markdown"].(string); !strings.Contains(md, "# Welcome") || !strings.Contains(md, "[Page A]("+web.URL+"/a)") || !strings.Contains(md, "- ") {
-		t.Errorf("home markdown is not real Markdown:\n%s", md)
-	}
-	if txt, _ := home["text"].(string); !strings.Contains(txt, "Hello crawler.") {
-		t.Errorf("home text: %q", txt)
-	}
-	if _, ok := home["html"]; ok {
-		t.Errorf("html was not asked for but is in the row")
-	}
-	if r := byURL[web.URL+"/missing"]; r["statusCode"] != float64(404) || r["error"] == nil {
-		t.Errorf("404 row: %v", r)
-	}
-	if r := byURL[web.URL+"/doc.pdf"]; !strings.Contains(fmt.Sprint(r["error"]), "Not an HTML page") {
-		t.Errorf("pdf row: %v", r)
-	}
-	if r := byURL[web.URL+"/private/x"]; !strings.Contains(fmt.Sprint(r["error"]), "robots.txt") {
-		t.Errorf("robots row: %v", r)
-	}
-	if hits := web.hitCounts(); hits["/private/x"] != 0 || hits["/a/deeper"] != 0 || hits["/robots.txt"] != 1 {
-		t.Errorf("site hits %v: robots-disallowed and too-deep pages must not be fetched, robots.txt once", hits)
-	}
-	// Credits: the successful page fetches (/, /a, /b, /doc.pdf).
-	if rec.CreditsSpent != 4 {
-		t.Errorf("creditsSpent %d, want 4", rec.CreditsSpent)
-	}
-
-	var events map[string][]delivery
-	waitFor(t, 10*time.Second, "the finished event", func() bool {
-		events = rc.forJob(created.ID)
-		return len(events["scraper.job.finished"]) > 0
-	})
-	for _, d := range rc.all() {
-		if d.Header.Get("X-Shared-Secret") != "s3cr3t" || d.Header.Get("Content-Type") != "application/json" ||
-			d.Header.Get("webhook-id") == "" || !strings.HasPrefix(d.Header.Get("User-Agent"), "trawl/") {
-			t.Errorf("delivery headers: %v", d.Header)
+		if created.ID == 0 || created.Status != "pending" || created.Scraper.Slug != "crawler" || created.StartedAt != nil {
+			t.Fatalf("created record: %+v", created)
 		}
-	}
-	if n := len(events["scraper.job.started"]); n != 1 {
-		t.Errorf("%d started events, want 1", n)
-	}
-	fin := events["scraper.job.finished"][0].Body
-	if fin["jobStatus"] != "finished" || fin["dataRowsCount"] != float64(rec.DataRowsCount) || fin["creditsSpent"] != float64(4) {
-		t.Errorf("finished payload: %v", fin)
-	}
-	if v, ok := fin["stopReason"]; !ok || v != nil {
-		t.Errorf("finished payload stopReason = %v (present %v), want null", v, ok)
-	}
-	// Deliveries are at least once and in no set order: count each event once
-	// and wait for all the rows.
-	sum := func(name, field string) int {
-		n := 0
-		seen := map[string]bool{}
-		for _, d := range rc.forJob(created.ID)[name] {
-			if id := d.Header.Get("webhook-id"); !seen[id] {
-				seen[id] = true
-				list, _ := d.Body[field].([]any)
-				n += len(list)
+		rec := in.waitTerminal(created.ID, 30*time.Second)
+		if rec.Status != "finished" || rec.StopReason != nil || rec.FinishedAt == nil || rec.StartedAt == nil {
+			t.Fatalf("finished record: %+v", rec)
+		}
+
+		rows := in.allRows(created.ID)
+		byURL := map[string]map[string]any{}
+		for _, r := range rows {
+			u := r["url"].(string)
+			if byURL[u] != nil {
+				t.Fatalf("url %s stored twice", u)
+			}
+			byURL[u] = r
+		}
+		wantURLs := []string{web.URL + "/", web.URL + "/a", web.URL + "/b", web.URL + "/missing", web.URL + "/doc.pdf", web.URL + "/private/x"}
+		var gotURLs []string
+		for u := range byURL {
+			gotURLs = append(gotURLs, u)
+		}
+		slices.Sort(gotURLs)
+		slices.Sort(wantURLs)
+		if !slices.Equal(gotURLs, wantURLs) {
+			t.Fatalf("crawled %v, want %v (depth 1, same host, fragments dropped, de-duplicated)", gotURLs, wantURLs)
+		}
+		if int64(len(rows)) != rec.DataRowsCount {
+			t.Fatalf("%d rows, dataRowsCount %d", len(rows), rec.DataRowsCount)
+		}
+		home := byURL[web.URL+"/"]
+		if home["title"] != "Home of Tests" || home["depth"] != float64(0) || home["statusCode"] != float64(200) || home["statusText"] != "OK" {
+			t.Errorf("home row: %v", home)
+		}
+		if md, _ := home["markdown"].(string); !strings.Contains(md, "# Welcome") || !strings.Contains(md, "[Page A]("+web.URL+"/a)") || !strings.Contains(md, "- ") {
+			t.Errorf("home markdown is not real Markdown:\n%s", md)
+		}
+		if txt, _ := home["text"].(string); !strings.Contains(txt, "Hello crawler.") {
+			t.Errorf("home text: %q", txt)
+		}
+		if _, ok := home["html"]; ok {
+			t.Errorf("html was not asked for but is in the row")
+		}
+		if r := byURL[web.URL+"/missing"]; r["statusCode"] != float64(404) || r["error"] == nil {
+			t.Errorf("404 row: %v", r)
+		}
+		if r := byURL[web.URL+"/doc.pdf"]; !strings.Contains(fmt.Sprint(r["error"]), "Not an HTML page") {
+			t.Errorf("pdf row: %v", r)
+		}
+		if r := byURL[web.URL+"/private/x"]; !strings.Contains(fmt.Sprint(r["error"]), "robots.txt") {
+			t.Errorf("robots row: %v", r)
+		}
+		if hits := web.hitCounts(); hits["/private/x"] != 0 || hits["/a/deeper"] != 0 || hits["/robots.txt"] != 1 {
+			t.Errorf("site hits %v: robots-disallowed and too-deep pages must not be fetched, robots.txt once", hits)
+		}
+		// Credits: the successful page fetches (/, /a, /b, /doc.pdf).
+		if rec.CreditsSpent != 4 {
+			t.Errorf("creditsSpent %d, want 4", rec.CreditsSpent)
+		}
+
+		var events map[string][]delivery
+		waitFor(t, 10*time.Second, "the finished event", func() bool {
+			events = rc.forJob(created.ID)
+			return len(events["scraper.job.finished"]) > 0
+		})
+		for _, d := range rc.all() {
+			if d.Header.Get("X-Shared-Secret") != "s3cr3t" || d.Header.Get("Content-Type") != "application/json" ||
+				d.Header.Get("webhook-id") == "" || !strings.HasPrefix(d.Header.Get("User-Agent"), "trawl/") {
+				t.Errorf("delivery headers: %v", d.Header)
 			}
 		}
-		return n
-	}
-	waitFor(t, 10*time.Second, "the data events", func() bool {
-		return int64(sum("scraper.data.scraped", "data")) == rec.DataRowsCount &&
-			int64(sum("scraper.data.rows_added", "dataRows")) == rec.DataRowsCount
+		if n := len(events["scraper.job.started"]); n != 1 {
+			t.Errorf("%d started events, want 1", n)
+		}
+		fin := events["scraper.job.finished"][0].Body
+		if fin["jobStatus"] != "finished" || fin["dataRowsCount"] != float64(rec.DataRowsCount) || fin["creditsSpent"] != float64(4) {
+			t.Errorf("finished payload: %v", fin)
+		}
+		if v, ok := fin["stopReason"]; !ok || v != nil {
+			t.Errorf("finished payload stopReason = %v (present %v), want null", v, ok)
+		}
+		// Deliveries are at least once and in no set order: count each event once
+		// and wait for all the rows.
+		sum := func(name, field string) int {
+			n := 0
+			seen := map[string]bool{}
+			for _, d := range rc.forJob(created.ID)[name] {
+				if id := d.Header.Get("webhook-id"); !seen[id] {
+					seen[id] = true
+					list, _ := d.Body[field].([]any)
+					n += len(list)
+				}
+			}
+			return n
+		}
+		waitFor(t, 10*time.Second, "the data events", func() bool {
+			return int64(sum("scraper.data.scraped", "data")) == rec.DataRowsCount &&
+				int64(sum("scraper.data.rows_added", "dataRows")) == rec.DataRowsCount
+		})
+		events = rc.forJob(created.ID)
+		if n := len(events["scraper.data.scraped"]); n > 3 {
+			t.Errorf("%d data events for %d rows: rows are not batched", n, rec.DataRowsCount)
+		}
 	})
-	events = rc.forJob(created.ID)
-	if n := len(events["scraper.data.scraped"]); n > 3 {
-		t.Errorf("%d data events for %d rows: rows are not batched", n, rec.DataRowsCount)
-	}
 }
 
 func TestLimitIsExact(t *testing.T) {
 	t.Parallel()
-	web := newSite(t, 30, false)
-	rc := &receiver{}
-	hook := httptest.NewServer(rc)
-	t.Cleanup(hook.Close)
-	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir()}))
-	var created jobRecord
-	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"limit":7,"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
-	rec := in.waitTerminal(created.ID, 30*time.Second)
-	if rec.Status != "finished" || rec.StopReason == nil || *rec.StopReason != "data_limit_exceeded" || rec.DataRowsCount != 7 {
-		t.Fatalf("record: %+v, want finished with data_limit_exceeded and 7 rows", rec)
-	}
-	if rows := in.allRows(created.ID); len(rows) != 7 {
-		t.Fatalf("%d rows stored, want 7", len(rows))
-	}
-	if hits := web.hitCounts(); len(hits) > 8 { // robots.txt + at most 7 pages
-		t.Errorf("fetched %d paths for a limit of 7: %v", len(hits), hits)
-	}
-	waitFor(t, 10*time.Second, "the finished event", func() bool { return len(rc.forJob(created.ID)["scraper.job.finished"]) == 1 })
-	fin := rc.forJob(created.ID)["scraper.job.finished"][0].Body
-	if fin["stopReason"] != "data_limit_exceeded" || fin["dataRowsCount"] != float64(7) {
-		t.Errorf("finished payload %v", fin)
-	}
-	if len(rc.forJob(created.ID)["scraper.data.rows_added"]) != 0 {
-		t.Errorf("got rows_added events without subscribing to the alias")
-	}
+	backends(t, func(t *testing.T, db map[string]string) {
+		web := newSite(t, 30, false)
+		rc := &receiver{}
+		hook := httptest.NewServer(rc)
+		t.Cleanup(hook.Close)
+		in := start(t, testEnv(db))
+		var created jobRecord
+		in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"limit":7,"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
+		rec := in.waitTerminal(created.ID, 30*time.Second)
+		if rec.Status != "finished" || rec.StopReason == nil || *rec.StopReason != "data_limit_exceeded" || rec.DataRowsCount != 7 {
+			t.Fatalf("record: %+v, want finished with data_limit_exceeded and 7 rows", rec)
+		}
+		if rows := in.allRows(created.ID); len(rows) != 7 {
+			t.Fatalf("%d rows stored, want 7", len(rows))
+		}
+		if hits := web.hitCounts(); len(hits) > 8 { // robots.txt + at most 7 pages
+			t.Errorf("fetched %d paths for a limit of 7: %v", len(hits), hits)
+		}
+		waitFor(t, 10*time.Second, "the finished event", func() bool { return len(rc.forJob(created.ID)["scraper.job.finished"]) == 1 })
+		fin := rc.forJob(created.ID)["scraper.job.finished"][0].Body
+		if fin["stopReason"] != "data_limit_exceeded" || fin["dataRowsCount"] != float64(7) {
+			t.Errorf("finished payload %v", fin)
+		}
+		if len(rc.forJob(created.ID)["scraper.data.rows_added"]) != 0 {
+			t.Errorf("got rows_added events without subscribing to the alias")
+		}
+	})
 }
 
 func TestStopKeepsRowsAndFinishes(t *testing.T) {
 	t.Parallel()
-	web := newSite(t, 40, true)
-	rc := &receiver{}
-	hook := httptest.NewServer(rc)
-	t.Cleanup(hook.Close)
-	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir()}))
-	var created jobRecord
-	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
-	// The index is stored; the pages it links to are held at the gate.
-	waitFor(t, 15*time.Second, "the index row", func() bool {
-		var rec jobRecord
-		in.do("GET", fmt.Sprintf("/scrapers/jobs/%d", created.ID), nil, &rec)
-		return rec.DataRowsCount == 1
+	backends(t, func(t *testing.T, db map[string]string) {
+		web := newSite(t, 40, true)
+		rc := &receiver{}
+		hook := httptest.NewServer(rc)
+		t.Cleanup(hook.Close)
+		in := start(t, testEnv(db))
+		var created jobRecord
+		in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
+		// The index is stored; the pages it links to are held at the gate.
+		waitFor(t, 15*time.Second, "the index row", func() bool {
+			var rec jobRecord
+			in.do("GET", fmt.Sprintf("/scrapers/jobs/%d", created.ID), nil, &rec)
+			return rec.DataRowsCount == 1
+		})
+		var stopped jobRecord
+		if code := in.do("DELETE", fmt.Sprintf("/scrapers/jobs/%d", created.ID), nil, &stopped); code != 200 {
+			t.Fatalf("stop: status %d", code)
+		}
+		if stopped.JobID != created.ID || stopped.Status != "stopped" {
+			t.Fatalf("stop response %+v, want jobId %d and status stopped", stopped, created.ID)
+		}
+		web.open()
+		rec := in.waitTerminal(created.ID, 10*time.Second)
+		waitFor(t, 15*time.Second, "the finished event", func() bool { return len(rc.forJob(created.ID)["scraper.job.finished"]) == 1 })
+		rec = in.waitTerminal(created.ID, time.Second) // final counts, after in-flight pages landed
+		if rec.Status != "stopped" || rec.StopReason == nil || *rec.StopReason != "stopped" {
+			t.Fatalf("record after stop: %+v", rec)
+		}
+		// In-flight pages (at most the per-host concurrency) finish and keep
+		// their rows; nothing new starts.
+		if rec.DataRowsCount < 1 || rec.DataRowsCount > 1+16 {
+			t.Errorf("dataRowsCount %d after stop", rec.DataRowsCount)
+		}
+		if rows := in.allRows(created.ID); int64(len(rows)) != rec.DataRowsCount {
+			t.Errorf("%d rows stored, record says %d", len(rows), rec.DataRowsCount)
+		}
+		fin := rc.forJob(created.ID)["scraper.job.finished"][0].Body
+		if fin["jobStatus"] != "stopped" || fin["dataRowsCount"] != float64(rec.DataRowsCount) {
+			t.Errorf("finished payload %v, want stopped with %d rows", fin, rec.DataRowsCount)
+		}
+		// Stopping again changes nothing.
+		var again jobRecord
+		if code := in.do("DELETE", fmt.Sprintf("/scrapers/jobs/%d", created.ID), nil, &again); code != 200 || again.Status != "stopped" {
+			t.Errorf("second stop: %d %+v", code, again)
+		}
 	})
-	var stopped jobRecord
-	if code := in.do("DELETE", fmt.Sprintf("/scrapers/jobs/%d", created.ID), nil, &stopped); code != 200 {
-		t.Fatalf("stop: status %d", code)
-	}
-	if stopped.JobID != created.ID || stopped.Status != "stopped" {
-		t.Fatalf("stop response %+v, want jobId %d and status stopped", stopped, created.ID)
-	}
-	web.open()
-	rec := in.waitTerminal(created.ID, 10*time.Second)
-	waitFor(t, 15*time.Second, "the finished event", func() bool { return len(rc.forJob(created.ID)["scraper.job.finished"]) == 1 })
-	rec = in.waitTerminal(created.ID, time.Second) // final counts, after in-flight pages landed
-	if rec.Status != "stopped" || rec.StopReason == nil || *rec.StopReason != "stopped" {
-		t.Fatalf("record after stop: %+v", rec)
-	}
-	// In-flight pages (at most the per-host concurrency) finish and keep
-	// their rows; nothing new starts.
-	if rec.DataRowsCount < 1 || rec.DataRowsCount > 1+16 {
-		t.Errorf("dataRowsCount %d after stop", rec.DataRowsCount)
-	}
-	if rows := in.allRows(created.ID); int64(len(rows)) != rec.DataRowsCount {
-		t.Errorf("%d rows stored, record says %d", len(rows), rec.DataRowsCount)
-	}
-	fin := rc.forJob(created.ID)["scraper.job.finished"][0].Body
-	if fin["jobStatus"] != "stopped" || fin["dataRowsCount"] != float64(rec.DataRowsCount) {
-		t.Errorf("finished payload %v, want stopped with %d rows", fin, rec.DataRowsCount)
-	}
-	// Stopping again changes nothing.
-	var again jobRecord
-	if code := in.do("DELETE", fmt.Sprintf("/scrapers/jobs/%d", created.ID), nil, &again); code != 200 || again.Status != "stopped" {
-		t.Errorf("second stop: %d %+v", code, again)
-	}
 }
 
 func TestEgressGuardByDefault(t *testing.T) {

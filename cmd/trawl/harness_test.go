@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trawlhq/trawl/store/postgres/pgtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a server.
@@ -44,7 +46,7 @@ type instance struct {
 	client *http.Client
 }
 
-var listenRE = regexp.MustCompile(`trawl is listening"? addr=(\S+)`)
+var listenRE = regexp.MustCompile(`trawl is listening.*? addr=(\S+)`)
 
 // start runs `trawl serve` on port 0 with env and waits until /healthz answers.
 func start(t *testing.T, env map[string]string, args ...string) *instance {
@@ -228,4 +230,18 @@ func (rc *receiver) forJob(id int64) map[string][]delivery {
 		}
 	}
 	return out
+}
+
+// backends runs fn once on SQLite and, when TRAWL_TEST_DATABASE_URL is set,
+// once more on a fresh PostgreSQL database, passing the settings that choose
+// the database.
+func backends(t *testing.T, fn func(t *testing.T, db map[string]string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, map[string]string{"TRAWL_DATA_DIR": t.TempDir()})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, map[string]string{"TRAWL_DATA_DIR": t.TempDir(), "TRAWL_DATABASE_URL": pgtest.URL(t)})
+	})
 }

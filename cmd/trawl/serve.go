@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/egress"
 	"github.com/trawlhq/trawl/export"
@@ -23,7 +22,6 @@ import (
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/contacts"
 	"github.com/trawlhq/trawl/scrape/crawler"
-	"github.com/trawlhq/trawl/store/sqlite"
 	"github.com/trawlhq/trawl/webhook"
 )
 
@@ -47,13 +45,11 @@ type serveCmd struct {
 	WebhookBatchWindow     time.Duration `name:"webhook-batch-window" env:"TRAWL_WEBHOOK_BATCH_WINDOW" default:"2s" help:"Longest wait before new rows are sent."`
 	ShutdownTimeout        time.Duration `name:"shutdown-timeout" env:"TRAWL_SHUTDOWN_TIMEOUT" default:"30s" help:"How long a drain may take on SIGINT/SIGTERM before work in flight is cancelled."`
 	ExportLinkTTL          time.Duration `name:"export-link-ttl" env:"TRAWL_EXPORT_LINK_TTL" default:"24h" help:"How long the signed download links of a job record stay valid."`
+	RescueAfter            time.Duration `name:"rescue-after" env:"TRAWL_RESCUE_AFTER" default:"10m" help:"How long a task or delivery may run before another node takes it back (PostgreSQL; a SQLite node takes its work back at start)."`
 }
 
 // Run starts trawl and blocks until e.ctx is done, then drains.
 func (c *serveCmd) Run(e *env) error {
-	if c.Role != "all" {
-		return fmt.Errorf("--role %s (TRAWL_ROLE): split roles need the shared PostgreSQL database, which this build does not support yet", c.Role)
-	}
 	schedule, err := webhook.ParseSchedule(c.WebhookRetrySchedule)
 	if err != nil {
 		return fmt.Errorf("--webhook-retry-schedule (TRAWL_WEBHOOK_RETRY_SCHEDULE): %w", err)
@@ -65,22 +61,44 @@ func (c *serveCmd) Run(e *env) error {
 	if c.ScrapeWorkers < 1 || c.WebhookWorkers < 1 {
 		return errors.New("--scrape-workers and --webhook-workers must be at least 1")
 	}
-	ctx, log := e.ctx, e.log
+	if c.ExportLinkTTL <= 0 {
+		return errors.New("--export-link-ttl (TRAWL_EXPORT_LINK_TTL) must be positive")
+	}
+	if c.RescueAfter < 10*time.Second {
+		return errors.New("--rescue-after (TRAWL_RESCUE_AFTER) must be at least 10s")
+	}
+	if c.Role != roleAll && c.DatabaseURL == "" {
+		return fmt.Errorf("--role %s (TRAWL_ROLE): split roles share work through PostgreSQL; set --database-url (TRAWL_DATABASE_URL)", c.Role)
+	}
+	ctx, log := e.ctx, e.log.With("role", c.Role)
 
 	db, err := openDB(ctx, c.dbFlags, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := ensureKey(ctx, db, c.APIKey, e); err != nil {
-		return fmt.Errorf("api key: %w", err)
-	}
-	if c.ExportLinkTTL <= 0 {
-		return errors.New("--export-link-ttl (TRAWL_EXPORT_LINK_TTL) must be positive")
+	if c.Role != roleWorker {
+		if err := ensureKey(ctx, db, c.APIKey, e); err != nil {
+			return fmt.Errorf("api key: %w", err)
+		}
 	}
 	exportKey, err := exportSecret(ctx, db)
 	if err != nil {
 		return err
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	defer ln.Close()
+	publicURL := strings.TrimRight(c.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	signer, err := export.NewSigner(export.SignerConfig{Secret: exportKey, BaseURL: publicURL, TTL: c.ExportLinkTTL})
+	if err != nil {
+		return fmt.Errorf("--public-url (TRAWL_PUBLIC_URL): %w", err)
 	}
 
 	userAgent := c.UserAgent
@@ -104,12 +122,20 @@ func (c *serveCmd) Run(e *env) error {
 	fetcher := scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies})
 	scrapers := scrape.NewRegistry(crawler.New(fetcher), contacts.New(fetcher))
 	mx := metrics.New(db, log)
+	links := func(j *trawl.Job) any {
+		if !j.Status.Terminal() {
+			return nil
+		}
+		return signer.Links(j.ID)
+	}
 	svc := jobs.NewService(jobs.Config{
-		Store:    db,
-		Scrapers: scrapers,
-		Logger:   log,
-		Batch:    jobs.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
-		Observer: mx,
+		Store:     db,
+		Scrapers:  scrapers,
+		Logger:    log,
+		Batch:     jobs.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
+		PublicURL: publicURL,
+		Links:     links,
+		Observer:  mx,
 	})
 	sender := &webhook.Sender{Client: hookClient, UserAgent: "trawl/" + version, IsBlocked: egress.IsBlocked}
 	workers := river.NewWorkers()
@@ -121,20 +147,25 @@ func (c *serveCmd) Run(e *env) error {
 		Logger:             log,
 		PerHostConcurrency: c.WebhookHostConcurrency,
 		Observer:           mx,
+		Links:              links,
 	}))
 
-	riverClient, err := river.NewClient(riversqlite.New(db.Write), &river.Config{
-		Queues: map[string]river.QueueConfig{
-			jobs.QueueScrape:          {MaxWorkers: c.ScrapeWorkers},
-			webhook.QueueWebhook:      {MaxWorkers: c.WebhookWorkers},
-			webhook.QueueWebhookRetry: {MaxWorkers: max(1, c.WebhookWorkers/2)},
-		},
+	riverConfig := &river.Config{
 		Workers:              workers,
 		Logger:               log.With("component", "river"),
 		FetchCooldown:        20 * time.Millisecond,
 		FetchPollInterval:    200 * time.Millisecond,
-		RescueStuckJobsAfter: 10 * time.Minute,
-	})
+		RescueStuckJobsAfter: c.RescueAfter,
+	}
+	if c.Role != roleAPI {
+		// An api node only enqueues; the others work the queues.
+		riverConfig.Queues = map[string]river.QueueConfig{
+			jobs.QueueScrape:          {MaxWorkers: c.ScrapeWorkers},
+			webhook.QueueWebhook:      {MaxWorkers: c.WebhookWorkers},
+			webhook.QueueWebhookRetry: {MaxWorkers: max(1, c.WebhookWorkers/2)},
+		}
+	}
+	riverClient, err := river.NewClient(db.RiverDriver(), riverConfig)
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
@@ -142,47 +173,43 @@ func (c *serveCmd) Run(e *env) error {
 
 	// A single SQLite node is the only one that could have been running
 	// anything: take back at once what its previous process left running.
-	if n, err := db.ReleaseOrphans(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		log.Info("resuming work left running by the previous process", "jobs", n)
+	// Nodes sharing PostgreSQL leave that to River's rescue of stuck jobs.
+	if single, ok := db.(interface {
+		ReleaseOrphans(context.Context) (int64, error)
+	}); ok {
+		if n, err := single.ReleaseOrphans(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("resuming work left running by the previous process", "jobs", n)
+		}
 	}
 
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Addr, err)
-	}
-	publicURL := strings.TrimRight(c.PublicURL, "/")
-	if publicURL == "" {
-		publicURL = "http://" + ln.Addr().String()
-	}
-	signer, err := export.NewSigner(export.SignerConfig{Secret: exportKey, BaseURL: publicURL, TTL: c.ExportLinkTTL})
-	if err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("--public-url (TRAWL_PUBLIC_URL): %w", err)
-	}
 	var draining atomic.Bool
-	handler := httpapi.New(httpapi.Config{
-		Jobs:      svc,
-		Store:     db,
-		Scrapers:  infos(scrapers),
-		PublicURL: publicURL,
-		Version:   version,
-		Logger:    log,
-		Webhooks:  webhookAPI{db, svc},
-		Accounts:  db,
-		Links:     dataLinks(signer),
-		Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
-		Ready: func(context.Context) error {
-			if draining.Load() {
-				return errors.New("shutting down")
-			}
-			return nil
-		},
-	})
+	ready := func(context.Context) error {
+		if draining.Load() {
+			return errors.New("shutting down")
+		}
+		return nil
+	}
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
-	root.Handle("/", handler)
+	if c.Role == roleWorker {
+		root.Handle("/", probes(db, ready))
+	} else {
+		root.Handle("/", httpapi.New(httpapi.Config{
+			Jobs:      svc,
+			Store:     db,
+			Scrapers:  infos(scrapers),
+			PublicURL: publicURL,
+			Version:   version,
+			Logger:    log,
+			Webhooks:  webhookAPI{db, svc},
+			Accounts:  db,
+			Links:     dataLinks(signer),
+			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
+			Ready:     ready,
+		}))
+	}
 	srv := &http.Server{
 		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -196,9 +223,11 @@ func (c *serveCmd) Run(e *env) error {
 	if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start river: %w", err)
 	}
-	promoteCtx, stopPromote := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopPromote()
-	go jobs.Promote(promoteCtx, jobs.PromoteInterval, db.PromoteDue, log)
+	if c.Role != roleAPI {
+		promoteCtx, stopPromote := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopPromote()
+		go jobs.Promote(promoteCtx, jobs.PromoteInterval, db.PromoteDue, log)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("trawl is listening", "addr", ln.Addr().String(), "public_url", publicURL, "database", db.Path(),
@@ -212,6 +241,40 @@ func (c *serveCmd) Run(e *env) error {
 		}
 	}
 	return c.drain(log, srv, riverClient, &draining)
+}
+
+// Node roles.
+const (
+	roleAll    = "all"
+	roleAPI    = "api"
+	roleWorker = "worker"
+)
+
+// probes is all a worker node serves besides /metrics: liveness and
+// readiness.
+func probes(db database, ready func(context.Context) error) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := errors.Join(db.Ping(ctx), ready(ctx)); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable","message":"Not ready."}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"message":"This is a worker node: it serves /healthz, /readyz and /metrics only."}`))
+	})
+	return mux
 }
 
 // drain stops taking work, lets requests and jobs in flight finish within the
@@ -241,7 +304,7 @@ func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, rc *river.Client[*s
 // webhookAPI serves the delivery log from the store and redelivery from the
 // jobs service.
 type webhookAPI struct {
-	db  *sqlite.DB
+	db  database
 	svc *jobs.Service
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,114 +46,116 @@ type deliveriesPage struct {
 // account's secret verifying every delivery, a rotation, and the metrics.
 func TestDeliveryLogRedeliveryAndSecrets(t *testing.T) {
 	t.Parallel()
-	web := newSite(t, 0, false)
-	var healthy atomic.Bool
-	rc := &receiver{status: func(int) int {
-		if healthy.Load() {
-			return 200
-		}
-		return 503
-	}}
-	hook := httptest.NewServer(rc)
-	t.Cleanup(hook.Close)
-	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir()}))
+	backends(t, func(t *testing.T, db map[string]string) {
+		web := newSite(t, 0, false)
+		var healthy atomic.Bool
+		rc := &receiver{status: func(int) int {
+			if healthy.Load() {
+				return 200
+			}
+			return 503
+		}}
+		hook := httptest.NewServer(rc)
+		t.Cleanup(hook.Close)
+		in := start(t, testEnv(db))
 
-	var account accountBody
-	if code := in.do("GET", "/account", nil, &account); code != 200 || !strings.HasPrefix(account.WebhookSecret, "whsec_") {
-		t.Fatalf("account: %d %+v", code, account)
-	}
-	var created jobRecord
-	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0,"webhook":{"url":%q,"maxAttempts":2}}`, web.URL, hook.URL), &created)
-	in.waitTerminal(created.ID, 30*time.Second)
-
-	var log deliveriesPage
-	// started, one data event, finished: two failed attempts each.
-	waitFor(t, 20*time.Second, "every event to run out of attempts", func() bool {
-		log = deliveriesPage{}
-		in.do("GET", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries", created.ID), nil, &log)
-		if log.Meta.Total != 6 {
-			return false
+		var account accountBody
+		if code := in.do("GET", "/account", nil, &account); code != 200 || !strings.HasPrefix(account.WebhookSecret, "whsec_") {
+			t.Fatalf("account: %d %+v", code, account)
 		}
+		var created jobRecord
+		in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0,"webhook":{"url":%q,"maxAttempts":2}}`, web.URL, hook.URL), &created)
+		in.waitTerminal(created.ID, 30*time.Second)
+
+		var log deliveriesPage
+		// started, one data event, finished: two failed attempts each.
+		waitFor(t, 20*time.Second, "every event to run out of attempts", func() bool {
+			log = deliveriesPage{}
+			in.do("GET", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries", created.ID), nil, &log)
+			if log.Meta.Total != 6 {
+				return false
+			}
+			for _, d := range log.Data {
+				if d.DeliveryState != "failed" {
+					return false
+				}
+			}
+			return true
+		})
 		for _, d := range log.Data {
-			if d.DeliveryState != "failed" {
-				return false
+			if d.StatusCode == nil || *d.StatusCode != 503 || d.ErrorClass == nil || *d.ErrorClass != "http_status" || d.DeliveryID == "" {
+				t.Errorf("attempt %+v, want a 503 http_status failure", d)
 			}
 		}
-		return true
-	})
-	for _, d := range log.Data {
-		if d.StatusCode == nil || *d.StatusCode != 503 || d.ErrorClass == nil || *d.ErrorClass != "http_status" || d.DeliveryID == "" {
-			t.Errorf("attempt %+v, want a 503 http_status failure", d)
-		}
-	}
 
-	healthy.Store(true)
-	var redone struct {
-		Count int `json:"count"`
-	}
-	if code := in.do("POST", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries/redeliver-failed", created.ID), nil, &redone); code != 202 || redone.Count != 3 {
-		t.Fatalf("redeliver-failed: %d %+v, want 202 and 3 events", code, redone)
-	}
-	waitFor(t, 10*time.Second, "the redeliveries", func() bool {
-		log = deliveriesPage{}
-		in.do("GET", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries", created.ID), nil, &log)
-		return log.Meta.Total == 9 && log.Data[8].DeliveryState == "delivered"
-	})
-	ids := map[string]int{}
-	for _, d := range rc.all() {
-		ids[d.Header.Get("webhook-id")]++
-		if err := verifyDelivery(account.WebhookSecret, d); err != nil {
-			t.Errorf("delivery does not verify with the account's secret: %v", err)
+		healthy.Store(true)
+		var redone struct {
+			Count int `json:"count"`
 		}
-	}
-	if len(ids) != 3 {
-		t.Errorf("%d distinct webhook-ids, want 3 (one per event, kept across retries)", len(ids))
-	}
-	for id, n := range ids {
-		if n != 3 {
-			t.Errorf("webhook-id %s sent %d times, want 3 (two failures and the redelivery)", id, n)
+		if code := in.do("POST", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries/redeliver-failed", created.ID), nil, &redone); code != 202 || redone.Count != 3 {
+			t.Fatalf("redeliver-failed: %d %+v, want 202 and 3 events", code, redone)
 		}
-	}
-	var conflict struct{ Message string }
-	if code := in.do("POST", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries/%s/redeliver", created.ID, "msg_nope"), nil, &conflict); code != 404 {
-		t.Errorf("redeliver an unknown delivery: %d %q", code, conflict.Message)
-	}
-
-	var rotated accountBody
-	if code := in.do("POST", "/account/webhook-secret/rotate", nil, &rotated); code != 200 || rotated.WebhookSecret == account.WebhookSecret || rotated.PreviousWebhookSecretExpiresAt == nil {
-		t.Fatalf("rotate: %d %+v", code, rotated)
-	}
-	before := len(rc.all())
-	var one jobRecord
-	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0,"webhook":{"url":%q,"events":["scraper.job.finished"]}}`, web.URL, hook.URL), &one)
-	waitFor(t, 20*time.Second, "the finished event", func() bool { return len(rc.forJob(one.ID)["scraper.job.finished"]) == 1 })
-	d := rc.forJob(one.ID)["scraper.job.finished"][0]
-	for _, secret := range []string{account.WebhookSecret, rotated.WebhookSecret} {
-		if err := verifyDelivery(secret, d); err != nil {
-			t.Errorf("during the overlap a delivery does not verify with one of the secrets: %v", err)
-		}
-	}
-	if len(rc.all()) != before+1 {
-		t.Errorf("the job subscribed only to finished got %d deliveries", len(rc.all())-before)
-	}
-
-	wants := []string{`trawl_webhook_attempts_total{class="http_status",outcome="retry"} 3`,
-		`trawl_webhook_attempts_total{class="http_status",outcome="failed"} 3`, "trawl_webhook_event_to_2xx_seconds_count 4",
-		`trawl_jobs{status="finished"} 2`, `trawl_rows_stored_total{scraper="crawler"} 2`, "trawl_queue_jobs"}
-	// The receiver sees a delivery a moment before trawl has recorded it.
-	waitFor(t, 10*time.Second, "the metrics", func() bool {
-		resp, err := http.Get(in.base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		for _, want := range wants {
-			if !strings.Contains(string(body), want) {
-				return false
+		waitFor(t, 10*time.Second, "the redeliveries", func() bool {
+			log = deliveriesPage{}
+			in.do("GET", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries", created.ID), nil, &log)
+			return log.Meta.Total == 9 && log.Data[8].DeliveryState == "delivered"
+		})
+		ids := map[string]int{}
+		for _, d := range rc.all() {
+			ids[d.Header.Get("webhook-id")]++
+			if err := verifyDelivery(account.WebhookSecret, d); err != nil {
+				t.Errorf("delivery does not verify with the account's secret: %v", err)
 			}
 		}
-		return true
+		if len(ids) != 3 {
+			t.Errorf("%d distinct webhook-ids, want 3 (one per event, kept across retries)", len(ids))
+		}
+		for id, n := range ids {
+			if n != 3 {
+				t.Errorf("webhook-id %s sent %d times, want 3 (two failures and the redelivery)", id, n)
+			}
+		}
+		var conflict struct{ Message string }
+		if code := in.do("POST", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries/%s/redeliver", created.ID, "msg_nope"), nil, &conflict); code != 404 {
+			t.Errorf("redeliver an unknown delivery: %d %q", code, conflict.Message)
+		}
+
+		var rotated accountBody
+		if code := in.do("POST", "/account/webhook-secret/rotate", nil, &rotated); code != 200 || rotated.WebhookSecret == account.WebhookSecret || rotated.PreviousWebhookSecretExpiresAt == nil {
+			t.Fatalf("rotate: %d %+v", code, rotated)
+		}
+		before := len(rc.all())
+		var one jobRecord
+		in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0,"webhook":{"url":%q,"events":["scraper.job.finished"]}}`, web.URL, hook.URL), &one)
+		waitFor(t, 20*time.Second, "the finished event", func() bool { return len(rc.forJob(one.ID)["scraper.job.finished"]) == 1 })
+		d := rc.forJob(one.ID)["scraper.job.finished"][0]
+		for _, secret := range []string{account.WebhookSecret, rotated.WebhookSecret} {
+			if err := verifyDelivery(secret, d); err != nil {
+				t.Errorf("during the overlap a delivery does not verify with one of the secrets: %v", err)
+			}
+		}
+		if len(rc.all()) != before+1 {
+			t.Errorf("the job subscribed only to finished got %d deliveries", len(rc.all())-before)
+		}
+
+		wants := []string{`trawl_webhook_attempts_total{class="http_status",outcome="retry"} 3`,
+			`trawl_webhook_attempts_total{class="http_status",outcome="failed"} 3`, "trawl_webhook_event_to_2xx_seconds_count 4",
+			`trawl_jobs{status="finished"} 2`, `trawl_rows_stored_total{scraper="crawler"} 2`, "trawl_queue_jobs"}
+		// The receiver sees a delivery a moment before trawl has recorded it.
+		waitFor(t, 10*time.Second, "the metrics", func() bool {
+			resp, err := http.Get(in.base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, want := range wants {
+				if !strings.Contains(string(body), want) {
+					return false
+				}
+			}
+			return true
+		})
 	})
 }
 
@@ -227,14 +232,26 @@ func TestCrashDuringDeliveries(t *testing.T) {
 		}
 		return true
 	})
-	// Each webhook-id always carried its event's own body.
-	bodies := map[string]string{}
+	// Each webhook-id always carried its event's own body (the finished
+	// event's download links are signed afresh at each attempt).
+	bodies := map[string]map[string]any{}
 	for _, e := range events {
-		bodies[e.ID] = string(e.Payload)
+		var b map[string]any
+		if err := json.Unmarshal(e.Payload, &b); err != nil {
+			t.Fatal(err)
+		}
+		bodies[e.ID] = b
 	}
 	for _, d := range rc.all() {
-		if want, ok := bodies[d.Header.Get("webhook-id")]; !ok || want != string(d.Raw) {
-			t.Fatalf("delivery %s carries a body that is not its event's", d.Header.Get("webhook-id"))
+		want, ok := bodies[d.Header.Get("webhook-id")]
+		got := maps.Clone(d.Body)
+		if ok && want["event"] == "scraper.job.finished" {
+			want = maps.Clone(want)
+			delete(want, "data")
+			delete(got, "data")
+		}
+		if !ok || !reflect.DeepEqual(want, got) {
+			t.Fatalf("delivery %s carries a body that is not its event's:\n%s", d.Header.Get("webhook-id"), d.Raw)
 		}
 	}
 }
