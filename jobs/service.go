@@ -54,6 +54,9 @@ type Config struct {
 	Links func(*trawl.Job) any
 	// Observer, when set, is told about stored rows (for metrics).
 	Observer Observer
+	// TaskTimeout bounds one task; default 5 minutes. Keep it below River's
+	// RescueStuckJobsAfter, or a slow task is run twice.
+	TaskTimeout time.Duration
 }
 
 // Observer is told what the service stored.
@@ -63,15 +66,16 @@ type Observer interface {
 
 // Service creates, stops and runs jobs. It is safe for concurrent use.
 type Service struct {
-	store     store.Store
-	scrapers  *scrape.Registry
-	log       *slog.Logger
-	now       func() time.Time
-	batch     Batch
-	publicURL string
-	links     func(*trawl.Job) any
-	observer  Observer
-	river     *river.Client[*sql.Tx]
+	store       store.Store
+	scrapers    *scrape.Registry
+	log         *slog.Logger
+	now         func() time.Time
+	batch       Batch
+	publicURL   string
+	links       func(*trawl.Job) any
+	observer    Observer
+	taskTimeout time.Duration
+	river       *river.Client[*sql.Tx]
 }
 
 // NewService returns a service. Call SetClient before Create or Stop.
@@ -82,8 +86,11 @@ func NewService(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.TaskTimeout <= 0 {
+		c.TaskTimeout = 5 * time.Minute
+	}
 	return &Service{store: c.Store, scrapers: c.Scrapers, log: c.Logger, now: c.Now, batch: c.Batch.withDefaults(),
-		publicURL: c.PublicURL, links: c.Links, observer: c.Observer}
+		publicURL: c.PublicURL, links: c.Links, observer: c.Observer, taskTimeout: c.TaskTimeout}
 }
 
 // SetClient gives the service the River client it enqueues with. The client

@@ -97,7 +97,7 @@ type taskWorker struct {
 }
 
 // Timeout bounds one task: a page fetch with its retries and politeness waits.
-func (w *taskWorker) Timeout(*river.Job[TaskArgs]) time.Duration { return 5 * time.Minute }
+func (w *taskWorker) Timeout(*river.Job[TaskArgs]) time.Duration { return w.s.taskTimeout }
 
 // Work runs one task: claim it, run the scraper with no transaction open, then
 // store its outcome in one transaction.

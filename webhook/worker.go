@@ -294,7 +294,3 @@ func (w *Worker) settle(ctx context.Context, id string, change func(*trawl.Event
 		return tx.UpdateEvent(e)
 	})
 }
-
-// Timeout implements river.Worker. The sender's client enforces the real
-// limit; this only keeps a wedged attempt from holding a worker slot.
-func (w *Worker) Timeout(*river.Job[DeliverArgs]) time.Duration { return time.Minute }

@@ -22,6 +22,7 @@ import (
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/contacts"
 	"github.com/trawlhq/trawl/scrape/crawler"
+	"github.com/trawlhq/trawl/scrape/googlemaps"
 	"github.com/trawlhq/trawl/webhook"
 )
 
@@ -45,6 +46,7 @@ type serveCmd struct {
 	WebhookBatchWindow     time.Duration `name:"webhook-batch-window" env:"TRAWL_WEBHOOK_BATCH_WINDOW" default:"2s" help:"Longest wait before new rows are sent."`
 	ShutdownTimeout        time.Duration `name:"shutdown-timeout" env:"TRAWL_SHUTDOWN_TIMEOUT" default:"30s" help:"How long a drain may take on SIGINT/SIGTERM before work in flight is cancelled."`
 	ExportLinkTTL          time.Duration `name:"export-link-ttl" env:"TRAWL_EXPORT_LINK_TTL" default:"24h" help:"How long the signed download links of a job record stay valid."`
+	GoogleMapsURL          string        `name:"google-maps-url" env:"TRAWL_GOOGLE_MAPS_URL" default:"https://maps.google.com" help:"Base URL of the Google Maps search endpoint (scheme and host; a local fake in tests)."`
 	RescueAfter            time.Duration `name:"rescue-after" env:"TRAWL_RESCUE_AFTER" default:"10m" help:"How long a task or delivery may run before another node takes it back (PostgreSQL; a SQLite node takes its work back at start)."`
 }
 
@@ -120,7 +122,11 @@ func (c *serveCmd) Run(e *env) error {
 	defer hookClient.CloseIdleConnections()
 
 	fetcher := scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies})
-	scrapers := scrape.NewRegistry(crawler.New(fetcher), contacts.New(fetcher))
+	googleMaps, err := googlemaps.New(fetcher, c.GoogleMapsURL)
+	if err != nil {
+		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
+	}
+	scrapers := scrape.NewRegistry(crawler.New(fetcher), contacts.New(fetcher), googleMaps)
 	mx := metrics.New(db, log)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
@@ -136,6 +142,8 @@ func (c *serveCmd) Run(e *env) error {
 		PublicURL: publicURL,
 		Links:     links,
 		Observer:  mx,
+		// A task must end before another node would take it back.
+		TaskTimeout: min(5*time.Minute, c.RescueAfter*9/10),
 	})
 	sender := &webhook.Sender{Client: hookClient, UserAgent: "trawl/" + version, IsBlocked: egress.IsBlocked}
 	workers := river.NewWorkers()
@@ -156,6 +164,9 @@ func (c *serveCmd) Run(e *env) error {
 		FetchCooldown:        20 * time.Millisecond,
 		FetchPollInterval:    200 * time.Millisecond,
 		RescueStuckJobsAfter: c.RescueAfter,
+		// Deliveries and the other short jobs; the client's webhook timeout is
+		// the real limit of an attempt.
+		JobTimeout: min(time.Minute, c.RescueAfter*9/10),
 	}
 	if c.Role != roleAPI {
 		// An api node only enqueues; the others work the queues.
@@ -220,10 +231,10 @@ func (c *serveCmd) Run(e *env) error {
 
 	// River runs on a context of its own: the drain below decides when its
 	// work stops, not the signal that started the drain.
-	if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start river: %w", err)
-	}
-	if c.Role != roleAPI {
+	if c.Role != roleAPI { // an api node's client only enqueues: nothing to start
+		if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start river: %w", err)
+		}
 		promoteCtx, stopPromote := context.WithCancel(context.WithoutCancel(ctx))
 		defer stopPromote()
 		go jobs.Promote(promoteCtx, jobs.PromoteInterval, db.PromoteDue, log)
@@ -239,6 +250,9 @@ func (c *serveCmd) Run(e *env) error {
 		if !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server failed", "err", err)
 		}
+	}
+	if c.Role == roleAPI {
+		riverClient = nil
 	}
 	return c.drain(log, srv, riverClient, &draining)
 }
@@ -279,7 +293,8 @@ func probes(db database, ready func(context.Context) error) http.Handler {
 
 // drain stops taking work, lets requests and jobs in flight finish within the
 // shutdown timeout, and cancels what is left after it. A job cut short is not
-// lost: it runs again at the next start.
+// lost: it runs again at the next start. rc is nil on a node that runs no
+// workers.
 func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, rc *river.Client[*sql.Tx], draining *atomic.Bool) error {
 	draining.Store(true)
 	log.Info("draining: finishing requests and work in flight", "timeout", c.ShutdownTimeout)
@@ -288,6 +303,10 @@ func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, rc *river.Client[*s
 	var errs []error
 	if err := srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	if rc == nil {
+		log.Info("stopped")
+		return errors.Join(errs...)
 	}
 	if err := rc.Stop(ctx); err != nil {
 		log.Warn("work still in flight at the shutdown timeout; cancelling it (it resumes at the next start)")

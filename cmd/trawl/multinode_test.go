@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/store/postgres/pgtest"
+)
+
+// TestMultiNode runs three trawl processes on one PostgreSQL database, an api
+// node and two workers, submits 20 crawls with webhooks, kills one worker
+// with SIGKILL in the middle, and checks that every job finishes with every
+// page stored exactly once and its finished event delivered.
+func TestMultiNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	bin := buildBinary(t)
+	const jobs, pages = 20, 10
+	sites := make([]*site, jobs)
+	for i := range sites {
+		sites[i] = newSite(t, pages, false)
+	}
+	rc := &receiver{}
+	hook := httptest.NewServer(rc)
+	t.Cleanup(hook.Close)
+	base := testEnv(map[string]string{
+		"TRAWL_DATABASE_URL": dbURL,
+		"TRAWL_ADDR":         "127.0.0.1:0",
+		"TRAWL_RESCUE_AFTER": "10s",
+	})
+	node := func(role string) *process {
+		env := map[string]string{"TRAWL_ROLE": role, "TRAWL_DATA_DIR": t.TempDir()}
+		for k, v := range base {
+			env[k] = v
+		}
+		return startProcess(t, bin, env)
+	}
+	api := node("api")
+	workerA, workerB := node("worker"), node("worker")
+
+	in := &instance{t: t, base: api.base, key: base["TRAWL_API_KEY"], client: &http.Client{Timeout: 10 * time.Second}}
+	t.Cleanup(in.client.CloseIdleConnections)
+	ids := make([]int64, jobs)
+	for i, s := range sites {
+		var rec jobRecord
+		if code := in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, s.URL, hook.URL), &rec); code != 200 {
+			t.Fatalf("create job %d: status %d", i, code)
+		}
+		ids[i] = rec.ID
+	}
+	// A worker node serves probes and metrics, not the API.
+	resp, err := http.Get(workerB.base + "/scrapers/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a worker node answered the API with %d", resp.StatusCode)
+	}
+
+	var stored atomic.Int64
+	waitFor(t, 60*time.Second, "a third of the pages", func() bool {
+		var list struct {
+			Data []jobRecord `json:"data"`
+		}
+		in.do("GET", "/scrapers/jobs?limit=100", nil, &list)
+		n := int64(0)
+		for _, j := range list.Data {
+			n += j.DataRowsCount
+		}
+		stored.Store(n)
+		return n >= jobs*(pages+1)/3
+	})
+	if err := workerA.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = workerA.cmd.Wait()
+	t.Logf("killed a worker with %d of %d pages stored", stored.Load(), jobs*(pages+1))
+
+	for i, id := range ids {
+		rec := in.waitTerminal(id, 120*time.Second)
+		if rec.Status != "finished" || rec.DataRowsCount != pages+1 {
+			t.Fatalf("job %d: %+v, want finished with %d rows\nworker B:\n%s", i, rec, pages+1, workerB.logs.String())
+		}
+		seen := map[string]bool{}
+		for _, r := range in.allRows(id) {
+			u := r["url"].(string)
+			if seen[u] {
+				t.Fatalf("job %d stored %s twice", id, u)
+			}
+			seen[u] = true
+		}
+	}
+	waitFor(t, 60*time.Second, "every finished event", func() bool {
+		for _, id := range ids {
+			if len(rc.forJob(id)["scraper.job.finished"]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
