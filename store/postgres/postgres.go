@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"github.com/pressly/goose/v3/lock"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/trawlhq/trawl/store/sqlstore"
 )
 
@@ -120,33 +118,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db.SQL, sub, goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
-	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		var partial *goose.PartialError
-		if errors.As(err, &partial) {
-			return fmt.Errorf("migrate trawl schema: %w", partial.Err)
-		}
-		return fmt.Errorf("migrate trawl schema: %w", err)
-	}
-	for _, r := range results {
-		log.Info("applied migration", "source", r.Source.Path, "duration", r.Duration)
-	}
-	migrator, err := rivermigrate.New(riverdatabasesql.New(db.SQL), nil)
-	if err != nil {
-		return fmt.Errorf("river migrator: %w", err)
-	}
-	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return fmt.Errorf("migrate river schema: %w", err)
-	}
-	for _, v := range res.Versions {
-		log.Info("applied river migration", "version", v.Version)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, db.SQL, goose.DialectPostgres, sub, riverdatabasesql.New(db.SQL), log, goose.WithSessionLocker(locker))
 }
 
 // PromoteDue makes River jobs whose scheduled time has come available at

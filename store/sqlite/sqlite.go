@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/trawlhq/trawl/store/sqlstore"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -101,33 +99,7 @@ func Migrate(ctx context.Context, write *sql.DB, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, write, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("load migrations: %w", err)
-	}
-	results, err := p.Up(ctx)
-	if err != nil {
-		var partial *goose.PartialError
-		if errors.As(err, &partial) {
-			return fmt.Errorf("migrate trawl schema: %w", partial.Err)
-		}
-		return fmt.Errorf("migrate trawl schema: %w", err)
-	}
-	for _, r := range results {
-		log.Info("applied migration", "source", r.Source.Path, "duration", r.Duration)
-	}
-	migrator, err := rivermigrate.New(riversqlite.New(write), nil)
-	if err != nil {
-		return fmt.Errorf("river migrator: %w", err)
-	}
-	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return fmt.Errorf("migrate river schema: %w", err)
-	}
-	for _, v := range res.Versions {
-		log.Info("applied river migration", "version", v.Version)
-	}
-	return nil
+	return sqlstore.Migrate(ctx, write, goose.DialectSQLite3, sub, riversqlite.New(write), log)
 }
 
 // ReleaseOrphans makes River jobs that a previous process left running
