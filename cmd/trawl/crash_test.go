@@ -60,7 +60,7 @@ func startProcess(t *testing.T, bin string, env map[string]string) *process {
 	select {
 	case a := <-addr:
 		p.base = "http://" + a
-	case <-time.After(30 * time.Second):
+	case <-time.After(90 * time.Second):
 		t.Fatalf("trawl did not start:\n%s", p.logs.String())
 	}
 	return p

@@ -176,7 +176,7 @@ func TestCrawlEndToEnd(t *testing.T) {
 		if created.ID == 0 || created.Status != "pending" || created.Scraper.Slug != "crawler" || created.StartedAt != nil {
 			t.Fatalf("created record: %+v", created)
 		}
-		rec := in.waitTerminal(created.ID, 30*time.Second)
+		rec := in.waitTerminal(created.ID, 90*time.Second)
 		if rec.Status != "finished" || rec.StopReason != nil || rec.FinishedAt == nil || rec.StartedAt == nil {
 			t.Fatalf("finished record: %+v", rec)
 		}
@@ -289,7 +289,7 @@ func TestLimitIsExact(t *testing.T) {
 		in := start(t, testEnv(db))
 		var created jobRecord
 		in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"limit":7,"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
-		rec := in.waitTerminal(created.ID, 30*time.Second)
+		rec := in.waitTerminal(created.ID, 90*time.Second)
 		if rec.Status != "finished" || rec.StopReason == nil || *rec.StopReason != "data_limit_exceeded" || rec.DataRowsCount != 7 {
 			t.Fatalf("record: %+v, want finished with data_limit_exceeded and 7 rows", rec)
 		}
@@ -372,7 +372,7 @@ func TestEgressGuardByDefault(t *testing.T) {
 	in := start(t, env)
 	var created jobRecord
 	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
-	rec := in.waitTerminal(created.ID, 30*time.Second)
+	rec := in.waitTerminal(created.ID, 90*time.Second)
 	rows := in.allRows(created.ID)
 	if rec.Status != "finished" || len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0]["error"]), "egress guard") {
 		t.Fatalf("record %+v rows %v: want one row saying the egress guard blocked it", rec, rows)

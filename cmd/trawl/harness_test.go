@@ -59,7 +59,7 @@ func start(t *testing.T, env map[string]string, args ...string) *instance {
 		in.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, in.stdout, in.stderr)
 	}()
 	t.Cleanup(func() { in.stop() })
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // generous: CI runs many instances at once under -race
 	for {
 		if m := listenRE.FindStringSubmatch(in.stderr.String()); m != nil {
 			in.base = "http://" + m[1]
@@ -74,7 +74,7 @@ func start(t *testing.T, env map[string]string, args ...string) *instance {
 			t.Fatalf("trawl did not start listening:\n%s", in.stderr.String())
 		}
 	}
-	waitFor(t, 10*time.Second, "healthz", func() bool {
+	waitFor(t, 30*time.Second, "healthz", func() bool {
 		resp, err := in.client.Get(in.base + "/healthz")
 		if err != nil {
 			return false

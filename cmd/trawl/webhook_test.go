@@ -65,7 +65,7 @@ func TestDeliveryLogRedeliveryAndSecrets(t *testing.T) {
 		}
 		var created jobRecord
 		in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0,"webhook":{"url":%q,"maxAttempts":2}}`, web.URL, hook.URL), &created)
-		in.waitTerminal(created.ID, 30*time.Second)
+		in.waitTerminal(created.ID, 90*time.Second)
 
 		var log deliveriesPage
 		// started, one data event, finished: two failed attempts each.

@@ -252,16 +252,25 @@ func (db *DB) APIKeys(ctx context.Context) ([]*trawl.APIKey, error) {
 	return out, rows.Err()
 }
 
-// RevokeAPIKey implements store.Store.
+// RevokeAPIKey implements store.Store. A prefix that more than one active
+// key shares is a conflict: nothing is revoked, and the id must be used.
 func (db *DB) RevokeAPIKey(ctx context.Context, idOrPrefix string) error {
 	id, _ := strconv.ParseInt(idOrPrefix, 10, 64)
-	res, err := db.write.ExecContext(ctx, db.q(`UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR prefix = ?)`),
-		micros(db.now()), id, idOrPrefix)
+	var n int64
+	err := db.write.QueryRowContext(ctx, db.q(`SELECT count(*) FROM api_keys WHERE revoked_at IS NULL AND (id = ? OR prefix = ?)`),
+		id, idOrPrefix).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("revoke api key: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	switch {
+	case n == 0:
 		return notFound("active API key", idOrPrefix)
+	case n > 1:
+		return trawl.Errorf(trawl.ECONFLICT, "%d active keys match %q: revoke by id", n, idOrPrefix)
+	}
+	if _, err := db.write.ExecContext(ctx, db.q(`UPDATE api_keys SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR prefix = ?)`),
+		micros(db.now()), id, idOrPrefix); err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
 	}
 	return nil
 }
