@@ -60,7 +60,7 @@ func TestContactsEndToEnd(t *testing.T) {
 	if created.Scraper.Slug != "contacts" || created.Status != "pending" {
 		t.Fatalf("created record: %+v", created)
 	}
-	rec := in.waitTerminal(created.ID, 30*time.Second)
+	rec := in.waitTerminal(created.ID, 90*time.Second)
 	if rec.Status != "finished" || rec.DataRowsCount != 2 {
 		t.Fatalf("finished record: %+v, want finished with 2 rows", rec)
 	}

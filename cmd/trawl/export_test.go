@@ -76,7 +76,7 @@ func TestExportsEndToEnd(t *testing.T) {
 	if l := in.links(created.ID); l != nil {
 		t.Errorf("a pending job has links: %+v", l)
 	}
-	in.waitTerminal(created.ID, 30*time.Second)
+	in.waitTerminal(created.ID, 90*time.Second)
 	links := in.links(created.ID)
 	if links == nil {
 		t.Fatal("a finished job's record has no data links")
