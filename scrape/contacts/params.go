@@ -1,15 +1,14 @@
 package contacts
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/crawler"
 )
 
@@ -35,8 +34,6 @@ type input struct {
 	RespectRobotsTxt json.RawMessage `json:"respectRobotsTxt"`
 }
 
-func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
-
 // ParseParams validates a contacts create body. A wrong value is an
 // EINVALID *trawl.Error naming the field ("urls[2]", "maxPagesPerSite");
 // a body that is not a JSON object is EMALFORMED.
@@ -50,7 +47,7 @@ func ParseParams(body []byte) (*Params, error) {
 
 	var urls []string
 	switch {
-	case !present(in.URLs):
+	case !scrape.Present(in.URLs):
 		v.Add("urls", "is required: a list of 1 to %d http or https URLs", MaxURLs)
 	case json.Unmarshal(in.URLs, &urls) != nil:
 		v.Add("urls", "must be an array of strings")
@@ -76,15 +73,15 @@ func ParseParams(body []byte) (*Params, error) {
 		}
 	}
 
-	if present(in.MaxPagesPerSite) {
-		n, err := strictInt(in.MaxPagesPerSite)
+	if scrape.Present(in.MaxPagesPerSite) {
+		n, err := scrape.StrictInt(in.MaxPagesPerSite)
 		if err != nil || n < 0 || n > MaxPages {
 			v.Add("maxPagesPerSite", "must be a whole number from 0 (the given page only) to %d", MaxPages)
 		} else {
 			p.MaxPagesPerSite = n
 		}
 	}
-	if present(in.RespectRobotsTxt) {
+	if scrape.Present(in.RespectRobotsTxt) {
 		if err := json.Unmarshal(in.RespectRobotsTxt, &p.RespectRobotsTxt); err != nil {
 			v.Add("respectRobotsTxt", "must be true or false")
 		}
@@ -93,25 +90,6 @@ func ParseParams(body []byte) (*Params, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// strictInt decodes a JSON integer, refusing strings, fractions and
-// out-of-range values.
-func strictInt(raw json.RawMessage) (int, error) {
-	if len(raw) == 0 || raw[0] == '"' {
-		return 0, errors.New("not a number")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var n json.Number
-	if err := dec.Decode(&n); err != nil {
-		return 0, err
-	}
-	v, err := n.Int64()
-	if err != nil || v < -1<<31 || v > 1<<31-1 {
-		return 0, errors.New("not a whole number")
-	}
-	return int(v), nil
 }
 
 // options turns a job's parameters into Extract options.

@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
 )
 
 // Parameter limits.
@@ -51,8 +51,6 @@ type input struct {
 	RespectRobotsTxt json.RawMessage `json:"respectRobotsTxt"`
 }
 
-func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
-
 // ParseParams validates a crawler create body.
 func ParseParams(body []byte) (*Params, error) {
 	var in input
@@ -62,9 +60,9 @@ func ParseParams(body []byte) (*Params, error) {
 	p := &Params{MaxDepth: 1, OutputFormat: []string{FormatText}, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	if !present(in.URLs) {
+	if !scrape.Present(in.URLs) {
 		v.Add("urls", "is required: a list of 1 to %d http or https URLs", MaxURLs)
-	} else if urls, ok := stringList(in.URLs); !ok {
+	} else if urls, ok := scrape.StringList(in.URLs); !ok {
 		v.Add("urls", "must be an array of strings")
 	} else if len(urls) == 0 || len(urls) > MaxURLs {
 		v.Add("urls", "must hold 1 to %d URLs, not %d", MaxURLs, len(urls))
@@ -88,9 +86,8 @@ func ParseParams(body []byte) (*Params, error) {
 		}
 	}
 
-	if present(in.MaxDepth) {
-		var d int
-		if err := strictNumber(in.MaxDepth, &d); err != nil || d < 0 || d > MaxDepth {
+	if scrape.Present(in.MaxDepth) {
+		if d, err := scrape.StrictInt(in.MaxDepth); err != nil || d < 0 || d > MaxDepth {
 			v.Add("maxDepth", "must be a whole number from 0 (the start pages only) to %d", MaxDepth)
 		} else {
 			p.MaxDepth = d
@@ -99,8 +96,8 @@ func ParseParams(body []byte) (*Params, error) {
 	p.IncludePaths = patterns("includePaths", in.IncludePaths, &v)
 	p.ExcludePaths = patterns("excludePaths", in.ExcludePaths, &v)
 
-	if present(in.OutputFormat) {
-		list, ok := stringList(in.OutputFormat)
+	if scrape.Present(in.OutputFormat) {
+		list, ok := scrape.StringList(in.OutputFormat)
 		if !ok {
 			var one string
 			if json.Unmarshal(in.OutputFormat, &one) == nil {
@@ -123,7 +120,7 @@ func ParseParams(body []byte) (*Params, error) {
 			}
 		}
 	}
-	if present(in.RespectRobotsTxt) {
+	if scrape.Present(in.RespectRobotsTxt) {
 		if err := json.Unmarshal(in.RespectRobotsTxt, &p.RespectRobotsTxt); err != nil {
 			v.Add("respectRobotsTxt", "must be true or false")
 		}
@@ -134,40 +131,12 @@ func ParseParams(body []byte) (*Params, error) {
 	return p, nil
 }
 
-func stringList(raw json.RawMessage) ([]string, bool) {
-	var out []string
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, false
-	}
-	return out, true
-}
-
-// strictNumber decodes a JSON integer, refusing strings, fractions and
-// out-of-range values.
-func strictNumber(raw json.RawMessage, dst *int) error {
-	if len(raw) == 0 || raw[0] == '"' {
-		return fmt.Errorf("not a number")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var n json.Number
-	if err := dec.Decode(&n); err != nil {
-		return err
-	}
-	v, err := n.Int64()
-	if err != nil || v < -1<<31 || v > 1<<31-1 {
-		return fmt.Errorf("not a whole number")
-	}
-	*dst = int(v)
-	return nil
-}
-
 // patterns validates a list of path regexes.
 func patterns(field string, raw json.RawMessage, v *trawl.Invalid) []string {
-	if !present(raw) {
+	if !scrape.Present(raw) {
 		return nil
 	}
-	list, ok := stringList(raw)
+	list, ok := scrape.StringList(raw)
 	if !ok {
 		var one string
 		if json.Unmarshal(raw, &one) != nil {

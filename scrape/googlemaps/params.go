@@ -1,9 +1,7 @@
 package googlemaps
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -11,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
 )
 
 // Parameter limits and defaults.
@@ -70,8 +69,6 @@ type input struct {
 	Coordinates        json.RawMessage `json:"coordinates"`
 }
 
-func present(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
-
 var (
 	// languageRE accepts the language codes Google's hl takes: "en", "fil",
 	// "pt-BR", "zh-Hant", "es-419".
@@ -107,12 +104,12 @@ func ParseParams(body []byte) (*Params, error) {
 		v.Add("locations", "is required: 1 to %d places such as \"New York, NY\" or \"CUSTOM>New York, NY\"", MaxLocations)
 	}
 
-	if present(in.ExtractEmails) {
+	if scrape.Present(in.ExtractEmails) {
 		if err := json.Unmarshal(in.ExtractEmails, &p.ExtractEmails); err != nil {
 			v.Add("extractEmails", "must be true or false")
 		}
 	}
-	if present(in.Language) {
+	if scrape.Present(in.Language) {
 		var lang string
 		if err := json.Unmarshal(in.Language, &lang); err != nil || !languageRE.MatchString(strings.TrimSpace(lang)) {
 			v.Add("language", "must be a language code such as \"en\", \"de\" or \"pt-BR\"")
@@ -120,15 +117,15 @@ func ParseParams(body []byte) (*Params, error) {
 			p.Language = strings.TrimSpace(lang)
 		}
 	}
-	if present(in.MaxResultsPerQuery) {
-		n, err := strictInt(in.MaxResultsPerQuery)
+	if scrape.Present(in.MaxResultsPerQuery) {
+		n, err := scrape.StrictInt(in.MaxResultsPerQuery)
 		if err != nil || n < 1 || n > MaxResultsPerQueryLimit {
 			v.Add("maxResultsPerQuery", "must be a whole number from 1 to %d", MaxResultsPerQueryLimit)
 		} else {
 			p.MaxResultsPerQuery = n
 		}
 	}
-	if present(in.Coordinates) {
+	if scrape.Present(in.Coordinates) {
 		var s string
 		if err := json.Unmarshal(in.Coordinates, &s); err != nil {
 			v.Add("coordinates", "must be a string such as \"@40.7455,-74.0083,14z\" (latitude, longitude, zoom)")
@@ -147,7 +144,7 @@ func ParseParams(body []byte) (*Params, error) {
 // texts reads an optional array of short strings: each trimmed (and stripped
 // of prefix, case ignored), none empty, repeats dropped ignoring case.
 func texts(v *trawl.Invalid, field string, raw json.RawMessage, maxItems int, prefix, what string) []string {
-	if !present(raw) {
+	if !scrape.Present(raw) {
 		return nil
 	}
 	var items []string
@@ -216,23 +213,4 @@ func parseCoordinates(s string) (*Coordinates, string) {
 		return nil, fmt.Sprintf("zoom %v must be from 1 to 21", zoom)
 	}
 	return &Coordinates{Latitude: lat, Longitude: lng, Zoom: zoom}, ""
-}
-
-// strictInt decodes a JSON integer, refusing strings, fractions and
-// out-of-range values.
-func strictInt(raw json.RawMessage) (int, error) {
-	if len(raw) == 0 || raw[0] == '"' {
-		return 0, errors.New("not a number")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var n json.Number
-	if err := dec.Decode(&n); err != nil {
-		return 0, err
-	}
-	v, err := n.Int64()
-	if err != nil || v < -1<<31 || v > 1<<31-1 {
-		return 0, errors.New("not a whole number")
-	}
-	return int(v), nil
 }
