@@ -62,9 +62,8 @@ const (
 	ClassHTTPStatus = "http_status"
 	// ClassBlocked: the egress guard refused the destination (Sender.IsBlocked).
 	ClassBlocked = "blocked"
-	// ClassTooLarge: the payload exceeded a configured size limit. Send never
-	// returns it: enforcing the limit is the caller's job, and this constant
-	// lets it record the refusal in the same attempt log.
+	// ClassTooLarge: the receiver refused the body as too large (413). trawl
+	// keeps bodies under its own limit, so this says the receiver's is lower.
 	ClassTooLarge = "too_large"
 	// ClassInvalid: the message could not be sent as built (no ID, a URL that
 	// is not http(s), an invalid header, a malformed secret, a nil Client).
@@ -181,6 +180,9 @@ func (s *Sender) Send(ctx context.Context, m Message) Result {
 	}
 	if !res.OK() {
 		res.ErrorClass = ClassHTTPStatus
+		if resp.StatusCode == http.StatusRequestEntityTooLarge {
+			res.ErrorClass = ClassTooLarge
+		}
 		res.Error = statusError(resp)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {

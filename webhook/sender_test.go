@@ -76,6 +76,8 @@ func TestSendStatus(t *testing.T) {
 			ResponseExcerpt: `{"error":"boom"}`}},
 		{name: "400", status: 400, body: "bad", want: Result{
 			StatusCode: 400, ErrorClass: ClassHTTPStatus, Error: "HTTP 400 Bad Request", ResponseExcerpt: "bad"}},
+		{name: "413 too large", status: 413, body: "max 64kb", want: Result{
+			StatusCode: 413, ErrorClass: ClassTooLarge, Error: "HTTP 413 Request Entity Too Large", ResponseExcerpt: "max 64kb"}},
 		{name: "unknown status", status: 599, want: Result{
 			StatusCode: 599, ErrorClass: ClassHTTPStatus, Error: "HTTP 599"}},
 		{name: "410 gone", status: 410, body: "unsubscribed", want: Result{
