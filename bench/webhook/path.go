@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/egress"
+	"github.com/trawlhq/trawl/jobs"
+	"github.com/trawlhq/trawl/metrics"
+	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/store"
+	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/webhook"
+)
+
+// path is trawl's real delivery path on a fresh SQLite database in a
+// temporary folder, wired as `trawl serve` wires it: the store, River with
+// the same queues and fetch settings, the delivery worker with the guarded
+// egress client (private networks allowed: the receiver is on loopback), the
+// metrics observer and the promoter. One job with a webhook to the receiver
+// owns every event.
+type path struct {
+	dir      string
+	db       *sqlite.DB
+	river    *river.Client[*sql.Tx]
+	hook     *http.Client
+	job      *trawl.Job
+	stages   *stages
+	stop     context.CancelFunc
+	promoted chan struct{}
+}
+
+// newPath builds and starts the delivery path for events to url.
+func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *path, err error) {
+	dir, err := os.MkdirTemp("", "trawl-bench-webhook-*")
+	if err != nil {
+		return nil, err
+	}
+	p := &path{dir: dir, stages: &stages{}}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	if p.db, err = sqlite.Open(dir, nil); err != nil {
+		return nil, err
+	}
+	if err := p.db.Migrate(ctx, log); err != nil {
+		return nil, err
+	}
+
+	schedule, err := webhook.ParseSchedule("5s,5m")
+	if err != nil {
+		return nil, err
+	}
+	p.hook = egress.NewClient(egress.Options{
+		AllowPrivateNetworks: true,
+		ConnectTimeout:       5 * time.Second,
+		Timeout:              15 * time.Second,
+	})
+	sender := &webhook.Sender{Client: p.hook, UserAgent: "trawl/bench", IsBlocked: egress.IsBlocked}
+	mx := metrics.New(p.db, log)
+	svc := jobs.NewService(jobs.Config{Store: p.db, Scrapers: scrape.NewRegistry(), Logger: log, Observer: mx})
+	workers := river.NewWorkers()
+	svc.AddWorkers(workers)
+	river.AddWorker(workers, webhook.NewWorker(webhook.Config{
+		Outbox:             &timedOutbox{db: p.db, s: p.stages},
+		Sender:             sender,
+		Schedule:           schedule,
+		Logger:             log,
+		PerHostConcurrency: o.hostConcurrency,
+		Observer:           observers{mx, p.stages},
+	}))
+	p.river, err = river.NewClient(riversqlite.New(p.db.Write), &river.Config{
+		Queues: map[string]river.QueueConfig{
+			jobs.QueueScrape:          {MaxWorkers: 16},
+			webhook.QueueWebhook:      {MaxWorkers: o.workers},
+			webhook.QueueWebhookRetry: {MaxWorkers: max(1, o.workers/2)},
+		},
+		Workers:              workers,
+		Logger:               log.With("component", "river"),
+		FetchCooldown:        o.fetchCooldown,
+		FetchPollInterval:    o.fetchPollInterval,
+		RescueStuckJobsAfter: 10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river: %w", err)
+	}
+	svc.SetClient(p.river)
+	if err := p.river.Start(context.WithoutCancel(ctx)); err != nil {
+		p.river = nil
+		return nil, fmt.Errorf("start river: %w", err)
+	}
+	promoteCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p.stop, p.promoted = stop, make(chan struct{})
+	go func() {
+		defer close(p.promoted)
+		jobs.Promote(promoteCtx, o.promoteInterval, p.db.PromoteDue, log)
+	}()
+
+	account, err := p.db.CreateAccount(ctx, "bench")
+	if err != nil {
+		return nil, err
+	}
+	p.job = &trawl.Job{AccountID: account.ID, Scraper: "crawler", Status: trawl.StatusInProgress,
+		Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`), Webhook: &trawl.Webhook{URL: url}}
+	err = p.db.InTx(ctx, func(tx store.Tx) error { return tx.CreateJob(p.job) })
+	return p, err
+}
+
+// newEvent builds a data event of the path's job whose body is about
+// bodyBytes long: one row with padded text.
+func (p *path) newEvent(bodyBytes int) (*trawl.Event, error) {
+	return newEvent(p.job, bodyBytes)
+}
+
+func newEvent(job *trawl.Job, bodyBytes int) (*trawl.Event, error) {
+	row := func(text string) []json.RawMessage {
+		b, _ := json.Marshal(map[string]any{"url": "https://example.com/page", "statusCode": 200,
+			"statusText": "OK", "title": "Example page", "depth": 1, "text": text})
+		return []json.RawMessage{b}
+	}
+	now := time.Now()
+	ev, err := webhook.NewEvent(job, trawl.EventDataScraped, row(""), nil, now)
+	if err != nil || len(ev.Payload) >= bodyBytes {
+		return ev, err
+	}
+	return webhook.NewEvent(job, trawl.EventDataScraped, row(strings.Repeat("x", bodyBytes-len(ev.Payload))), nil, now)
+}
+
+// commit stores events and enqueues their first delivery attempts in one
+// transaction, as the jobs service does.
+func (p *path) commit(ctx context.Context, events []*trawl.Event) error {
+	return p.db.InTx(ctx, func(tx store.Tx) error {
+		for _, ev := range events {
+			if err := tx.InsertEvent(ev); err != nil {
+				return err
+			}
+		}
+		_, err := p.river.InsertManyTx(ctx, tx.SQL(), webhook.Deliveries(p.job, events))
+		return err
+	})
+}
+
+// settled counts the events no longer pending.
+func (p *path) settled(ctx context.Context) (int, error) {
+	var n int
+	err := p.db.Write.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE state <> 'pending'`).Scan(&n)
+	return n, err
+}
+
+// waitSettled polls until want events are settled or within passes, and
+// returns when the last of them settled (zero when they did not).
+func (p *path) waitSettled(ctx context.Context, want int, within time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(within)
+	for {
+		n, err := p.settled(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if n >= want {
+			return time.Now(), nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return time.Time{}, nil
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval
+	}
+}
+
+// close stops everything and removes the database.
+func (p *path) close() {
+	if p.stop != nil {
+		p.stop()
+		<-p.promoted
+	}
+	if p.river != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := p.river.Stop(ctx); err != nil {
+			_ = p.river.StopAndCancel(ctx)
+		}
+		cancel()
+	}
+	if p.hook != nil {
+		p.hook.CloseIdleConnections()
+	}
+	if p.db != nil {
+		_ = p.db.Close()
+	}
+	_ = os.RemoveAll(p.dir)
+}
+
+// stages adds up where the delivery worker spends its time, read from the
+// Outbox calls it makes and the Observer calls it reports. It is safe for
+// concurrent use.
+type stages struct {
+	event, job, account, record timer
+	send                        timer
+	delivered, other            atomic.Int64
+}
+
+// timer is a count of calls and their total duration.
+type timer struct{ n, ns atomic.Int64 }
+
+func (t *timer) since(start time.Time) {
+	t.n.Add(1)
+	t.ns.Add(int64(time.Since(start)))
+}
+
+// mean is the average call, zero when there was none.
+func (t *timer) mean() time.Duration {
+	n := t.n.Load()
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(t.ns.Load() / n)
+}
+
+// Attempt implements webhook.Observer.
+func (s *stages) Attempt(outcome, _ string, d time.Duration) {
+	s.send.n.Add(1)
+	s.send.ns.Add(int64(d))
+	if outcome == "delivered" {
+		s.delivered.Add(1)
+	} else {
+		s.other.Add(1)
+	}
+}
+
+// Delivered implements webhook.Observer.
+func (s *stages) Delivered(time.Duration) {}
+
+// observers tells each of its observers.
+type observers []webhook.Observer
+
+func (o observers) Attempt(outcome, class string, d time.Duration) {
+	for _, x := range o {
+		x.Attempt(outcome, class, d)
+	}
+}
+
+func (o observers) Delivered(d time.Duration) {
+	for _, x := range o {
+		x.Delivered(d)
+	}
+}
+
+// timedOutbox is the store as the delivery worker sees it, timing each call.
+// It adds two clock reads per call and nothing else.
+type timedOutbox struct {
+	db *sqlite.DB
+	s  *stages
+}
+
+func (o *timedOutbox) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	defer o.s.record.since(time.Now())
+	return o.db.InTx(ctx, fn)
+}
+
+func (o *timedOutbox) Event(ctx context.Context, id string) (*trawl.Event, error) {
+	defer o.s.event.since(time.Now())
+	return o.db.Event(ctx, id)
+}
+
+func (o *timedOutbox) Job(ctx context.Context, accountID, id int64) (*trawl.Job, error) {
+	defer o.s.job.since(time.Now())
+	return o.db.Job(ctx, accountID, id)
+}
+
+func (o *timedOutbox) Account(ctx context.Context, id int64) (*trawl.Account, error) {
+	defer o.s.account.since(time.Now())
+	return o.db.Account(ctx, id)
+}
