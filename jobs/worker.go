@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -139,6 +141,12 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		return river.JobCancel(fmt.Errorf("this trawl has no scraper %q", job.Scraper))
 	}
 	res, runErr := sc.Run(ctx, job, task)
+	var busy *scrape.BusyError
+	if errors.As(runErr, &busy) {
+		// Not a failure: the host is saturated. Come back when it is free,
+		// spread a little so that the waiting tasks do not return at once.
+		return river.JobSnooze(min(busy.Wait, time.Minute) + time.Duration(rand.Int64N(int64(200*time.Millisecond))))
+	}
 	if runErr != nil {
 		if ctx.Err() != nil || rj.Attempt < rj.MaxAttempts {
 			// Shutting down, or worth another try: River runs it again.

@@ -64,6 +64,7 @@ type options struct {
 	maxWait           time.Duration
 	cpuprofile        string
 	verbose           bool
+	databaseURL       string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -85,6 +86,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.maxWait, "max-wait", 5*time.Minute, "longest wait for deliveries to finish after the last commit")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the first throughput run to this file")
 	fs.BoolVar(&o.verbose, "v", false, "log the delivery path's warnings to stderr")
+	fs.StringVar(&o.databaseURL, "database-url", "", "a PostgreSQL server to run on (a fresh database is created and dropped); default: SQLite")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

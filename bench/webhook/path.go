@@ -7,21 +7,26 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/riverdriver"
+
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/egress"
 	"github.com/trawlhq/trawl/jobs"
 	"github.com/trawlhq/trawl/metrics"
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/store"
+	"github.com/trawlhq/trawl/store/postgres"
 	"github.com/trawlhq/trawl/store/sqlite"
 	"github.com/trawlhq/trawl/webhook"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // path is trawl's real delivery path on a fresh SQLite database in a
@@ -32,7 +37,9 @@ import (
 // owns every event.
 type path struct {
 	dir      string
-	db       *sqlite.DB
+	db       benchDB
+	pool     *sql.DB // the writer (SQLite) or the pool (PostgreSQL), for its stats
+	dropDB   func()
 	river    *river.Client[*sql.Tx]
 	hook     *http.Client
 	job      *trawl.Job
@@ -53,8 +60,23 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 			p.close()
 		}
 	}()
-	if p.db, err = sqlite.Open(dir, nil); err != nil {
-		return nil, err
+	if o.databaseURL != "" {
+		url, drop, err := freshDatabase(ctx, o.databaseURL)
+		if err != nil {
+			return nil, err
+		}
+		p.dropDB = drop
+		pg, err := postgres.Open(ctx, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		p.db, p.pool = pg, pg.SQL
+	} else {
+		lite, err := sqlite.Open(dir, nil)
+		if err != nil {
+			return nil, err
+		}
+		p.db, p.pool = lite, lite.Write
 	}
 	if err := p.db.Migrate(ctx, log); err != nil {
 		return nil, err
@@ -82,7 +104,7 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 		PerHostConcurrency: o.hostConcurrency,
 		Observer:           observers{mx, p.stages},
 	}))
-	p.river, err = river.NewClient(riversqlite.New(p.db.Write), &river.Config{
+	p.river, err = river.NewClient(p.db.RiverDriver(), &river.Config{
 		Queues: map[string]river.QueueConfig{
 			jobs.QueueScrape:          {MaxWorkers: 16},
 			webhook.QueueWebhook:      {MaxWorkers: o.workers},
@@ -156,7 +178,7 @@ func (p *path) commit(ctx context.Context, events []*trawl.Event) error {
 // settled counts the events no longer pending.
 func (p *path) settled(ctx context.Context) (int, error) {
 	var n int
-	err := p.db.Write.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE state <> 'pending'`).Scan(&n)
+	err := p.pool.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE state <> 'pending'`).Scan(&n)
 	return n, err
 }
 
@@ -197,6 +219,9 @@ func (p *path) close() {
 	}
 	if p.db != nil {
 		_ = p.db.Close()
+	}
+	if p.dropDB != nil {
+		p.dropDB()
 	}
 	_ = os.RemoveAll(p.dir)
 }
@@ -259,7 +284,7 @@ func (o observers) Delivered(d time.Duration) {
 // timedOutbox is the store as the delivery worker sees it, timing each call.
 // It adds two clock reads per call and nothing else.
 type timedOutbox struct {
-	db *sqlite.DB
+	db benchDB
 	s  *stages
 }
 
@@ -281,4 +306,38 @@ func (o *timedOutbox) Job(ctx context.Context, accountID, id int64) (*trawl.Job,
 func (o *timedOutbox) Account(ctx context.Context, id int64) (*trawl.Account, error) {
 	defer o.s.account.since(time.Now())
 	return o.db.Account(ctx, id)
+}
+
+// benchDB is what the bench needs of either database.
+type benchDB interface {
+	store.Store
+	metrics.Source
+	Migrate(ctx context.Context, log *slog.Logger) error
+	PromoteDue(ctx context.Context) (int64, error)
+	RiverDriver() riverdriver.Driver[*sql.Tx]
+}
+
+// freshDatabase creates an empty database on the PostgreSQL server at base
+// and returns its URL and a func that drops it.
+func freshDatabase(ctx context.Context, base string) (string, func(), error) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	name := fmt.Sprintf("trawl_bench_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		_ = admin.Close()
+		return "", nil, fmt.Errorf("create bench database: %w", err)
+	}
+	u, err := neturl.Parse(base)
+	if err != nil {
+		_ = admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	drop := func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = admin.Close()
+	}
+	return u.String(), drop, nil
 }

@@ -78,7 +78,7 @@ type writerWatch struct {
 }
 
 func (p *path) watchWriter() *writerWatch {
-	w := &writerWatch{db: p.db.Write, before: p.db.Write.Stats(), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &writerWatch{db: p.pool, before: p.pool.Stats(), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		t := time.NewTicker(time.Millisecond)

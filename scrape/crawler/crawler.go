@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
@@ -14,6 +15,9 @@ import (
 
 // Slug is the crawler's path segment: POST /scrapers/crawler/jobs.
 const Slug = "crawler"
+
+// busyPatience is how long a task waits for its host before it steps aside.
+const busyPatience = 300 * time.Millisecond
 
 // Crawler is the website crawler: from each start URL it follows HTML links on
 // the same host, breadth first up to maxDepth, one task and one row per URL.
@@ -127,6 +131,12 @@ func (c *Crawler) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 	var t task
 	if err := json.Unmarshal(tk.Payload, &t); err != nil {
 		return nil, fmt.Errorf("read crawler task: %w", err)
+	}
+	// A crawl's pages are queued together, so most tasks of one job want the
+	// same host: step aside while it is saturated rather than hold a worker
+	// that another host's task could use.
+	if err := c.fetcher.Busy(t.URL, busyPatience); err != nil {
+		return nil, err
 	}
 	row := Row{URL: t.URL, Depth: t.Depth}
 	res := &scrape.Result{}
