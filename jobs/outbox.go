@@ -31,6 +31,9 @@ func (s *Service) settle(ctx context.Context, tx store.Tx, job *trawl.Job, flush
 	waiting := job.DataRowsCount - job.RowsEventedSeq
 	switch {
 	case waiting <= 0:
+	case len(dataEventNames(job)) == 0:
+		job.RowsEventedSeq = job.DataRowsCount // nobody wants rows: no event, no flush
+
 	case final || flush || waiting >= int64(s.batch.MaxRows):
 		evs, err := s.dataEvents(tx, job)
 		if err != nil {
@@ -92,6 +95,18 @@ func (s *Service) enqueue(ctx context.Context, tx store.Tx, job *trawl.Job, even
 	return nil
 }
 
+// dataEventNames lists the data events (under either name) the job's webhook
+// wants.
+func dataEventNames(job *trawl.Job) []string {
+	var names []string
+	for _, name := range []string{trawl.EventDataScraped, trawl.EventDataRowsAdded} {
+		if job.Webhook.Subscribed(name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 // payloadOverhead is room left in a data event's body for everything but its
 // rows: the event name, ids, counts, timestamp and brackets.
 const payloadOverhead = 1024
@@ -108,18 +123,13 @@ func (s *Service) rowReference(job *trawl.Job, r *trawl.Row) (json.RawMessage, e
 }
 
 // dataEvents puts every row of job that no data event carries yet into data
-// events, split so that none holds more than MaxRows rows or (unless one row
-// are larger) MaxBytes of body; a row too large for any body goes as a
+// events, split so that none holds more than MaxRows rows or MaxBytes of
+// body; a row too large for any body goes as a
 // reference to where it can be fetched. A job whose webhook does not want rows
 // only moves its mark.
 func (s *Service) dataEvents(tx store.Tx, job *trawl.Job) ([]*trawl.Event, error) {
 	job.FlushScheduled = false
-	var names []string
-	for _, name := range []string{trawl.EventDataScraped, trawl.EventDataRowsAdded} {
-		if job.Webhook.Subscribed(name) {
-			names = append(names, name)
-		}
-	}
+	names := dataEventNames(job)
 	if len(names) == 0 {
 		job.RowsEventedSeq = job.DataRowsCount
 		return nil, nil

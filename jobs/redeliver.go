@@ -15,11 +15,12 @@ import (
 // whose receiver answered 410 Gone gets its webhook back: asking for a
 // redelivery says the receiver is there again.
 func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID string) (*trawl.Event, error) {
-	if _, err := s.store.Job(ctx, accountID, jobID); err != nil {
-		return nil, err
-	}
 	var out *trawl.Event
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		job, err := accountJob(tx, accountID, jobID)
+		if err != nil {
+			return err
+		}
 		e, err := tx.Event(eventID)
 		if err != nil {
 			return err
@@ -31,7 +32,7 @@ func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID
 			return trawl.Errorf(trawl.ECONFLICT, "Delivery %q is still pending: attempt %d is due.", eventID, e.Attempts+1)
 		}
 		out = e
-		return s.redeliver(ctx, tx, jobID, []*trawl.Event{e})
+		return s.redeliver(ctx, tx, job, []*trawl.Event{e})
 	})
 	if err != nil {
 		return nil, err
@@ -42,15 +43,16 @@ func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID
 // RedeliverFailed sends again every event of the account's job whose
 // attempts ran out, and returns them.
 func (s *Service) RedeliverFailed(ctx context.Context, accountID, jobID int64) ([]*trawl.Event, error) {
-	if _, err := s.store.Job(ctx, accountID, jobID); err != nil {
-		return nil, err
-	}
 	events, err := s.store.Events(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}
 	var failed []*trawl.Event
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		job, err := accountJob(tx, accountID, jobID)
+		if err != nil {
+			return err
+		}
 		failed = failed[:0]
 		for _, ev := range events {
 			if ev.State != trawl.EventFailed {
@@ -64,7 +66,7 @@ func (s *Service) RedeliverFailed(ctx context.Context, accountID, jobID int64) (
 				failed = append(failed, e)
 			}
 		}
-		return s.redeliver(ctx, tx, jobID, failed)
+		return s.redeliver(ctx, tx, job, failed)
 	})
 	if err != nil {
 		return nil, err
@@ -72,16 +74,12 @@ func (s *Service) RedeliverFailed(ctx context.Context, accountID, jobID int64) (
 	return failed, nil
 }
 
-func (s *Service) redeliver(ctx context.Context, tx store.Tx, jobID int64, events []*trawl.Event) error {
+func (s *Service) redeliver(ctx context.Context, tx store.Tx, job *trawl.Job, events []*trawl.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	job, err := tx.Job(jobID)
-	if err != nil {
-		return err
-	}
 	if job.Webhook == nil {
-		return trawl.Errorf(trawl.ECONFLICT, "Job %d has no webhook.", jobID)
+		return trawl.Errorf(trawl.ECONFLICT, "Job %d has no webhook.", job.ID)
 	}
 	if job.WebhookGoneAt != nil {
 		job.WebhookGoneAt = nil

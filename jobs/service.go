@@ -232,12 +232,9 @@ func jsonKind(goKind string) string {
 // finished event goes out when the last task in flight is done. Stopping a
 // job that has already ended changes nothing.
 func (s *Service) Stop(ctx context.Context, accountID, id int64) (*trawl.Job, error) {
-	if _, err := s.store.Job(ctx, accountID, id); err != nil {
-		return nil, err
-	}
 	var job *trawl.Job
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		j, err := tx.Job(id)
+		j, err := accountJob(tx, accountID, id)
 		if err != nil {
 			return err
 		}
@@ -256,4 +253,17 @@ func (s *Service) Stop(ctx context.Context, accountID, id int64) (*trawl.Job, er
 		return nil, fmt.Errorf("stop job %d: %w", id, err)
 	}
 	return job, nil
+}
+
+// accountJob reads (and on PostgreSQL locks) the account's job id; another
+// account's job is ENOTFOUND, exactly like a missing one.
+func accountJob(tx store.Tx, accountID, id int64) (*trawl.Job, error) {
+	j, err := tx.Job(id)
+	if err != nil {
+		return nil, err
+	}
+	if accountID > 0 && j.AccountID != accountID {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "job %d not found", id)
+	}
+	return j, nil
 }

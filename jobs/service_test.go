@@ -177,6 +177,11 @@ func TestLimitWithManyRowsPerTask(t *testing.T) {
 			if err != nil || int64(len(rows)) != tt.want || total != tt.want {
 				t.Fatalf("%d rows stored (total %d), %v; want %d", len(rows), total, err, tt.want)
 			}
+			// Nobody wants these rows (no webhook): no flush is ever scheduled.
+			var flushes int
+			if err := h.db.Write.QueryRow(`SELECT count(*) FROM river_job WHERE kind = ?`, jobs.FlushArgs{}.Kind()).Scan(&flushes); err != nil || flushes != 0 {
+				t.Errorf("%d row flushes scheduled for a job without a webhook (%v), want 0", flushes, err)
+			}
 			if tt.reason == "" {
 				f.mu.Lock()
 				bad := f.runs["bad"]
