@@ -50,11 +50,7 @@ func (s *Service) settle(ctx context.Context, tx store.Tx, job *trawl.Job, flush
 	if final {
 		job.FinishNotified = true
 		if job.Webhook.Subscribed(trawl.EventJobFinished) {
-			var links any
-			if s.links != nil {
-				links = s.links(job)
-			}
-			ev, err := webhook.NewEvent(job, trawl.EventJobFinished, nil, links, now)
+			ev, err := webhook.NewEvent(job, trawl.EventJobFinished, nil, now)
 			if err != nil {
 				return err
 			}
@@ -72,7 +68,7 @@ func (s *Service) notify(ctx context.Context, tx store.Tx, job *trawl.Job, typ s
 	if !job.Webhook.Subscribed(typ) {
 		return nil
 	}
-	ev, err := webhook.NewEvent(job, typ, nil, nil, s.now())
+	ev, err := webhook.NewEvent(job, typ, nil, s.now())
 	if err != nil {
 		return err
 	}
@@ -139,7 +135,7 @@ func (s *Service) dataEvents(tx store.Tx, job *trawl.Job) ([]*trawl.Event, error
 	var events []*trawl.Event
 	emit := func(batch []json.RawMessage) error {
 		for _, name := range names {
-			ev, err := webhook.NewEvent(job, name, batch, nil, now)
+			ev, err := webhook.NewEvent(job, name, batch, now)
 			if err != nil {
 				return err
 			}

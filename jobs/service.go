@@ -49,9 +49,6 @@ type Config struct {
 	Batch    Batch
 	// PublicURL is the base of links in webhook payloads (no trailing slash).
 	PublicURL string
-	// Links returns a terminal job's download links for its finished event;
-	// nil leaves them out.
-	Links func(*trawl.Job) any
 	// Observer, when set, is told about stored rows (for metrics).
 	Observer Observer
 	// TaskTimeout bounds one task; default 5 minutes. Keep it below River's
@@ -72,7 +69,6 @@ type Service struct {
 	now         func() time.Time
 	batch       Batch
 	publicURL   string
-	links       func(*trawl.Job) any
 	observer    Observer
 	taskTimeout time.Duration
 	river       *river.Client[*sql.Tx]
@@ -90,7 +86,7 @@ func NewService(c Config) *Service {
 		c.TaskTimeout = 5 * time.Minute
 	}
 	return &Service{store: c.Store, scrapers: c.Scrapers, log: c.Logger, now: c.Now, batch: c.Batch.withDefaults(),
-		publicURL: c.PublicURL, links: c.Links, observer: c.Observer, taskTimeout: c.TaskTimeout}
+		publicURL: c.PublicURL, observer: c.Observer, taskTimeout: c.TaskTimeout}
 }
 
 // SetClient gives the service the River client it enqueues with. The client

@@ -126,7 +126,7 @@ func (b *bench) send(hook *trawl.Webhook, n int) (*trawl.Job, []*trawl.Event) {
 			return err
 		}
 		for range n {
-			ev, err := webhook.NewEvent(job, trawl.EventJobStarted, nil, nil, time.Now())
+			ev, err := webhook.NewEvent(job, trawl.EventJobStarted, nil, time.Now())
 			if err != nil {
 				return err
 			}
@@ -334,7 +334,7 @@ func TestFaultMatrix(t *testing.T) {
 			if j.WebhookGoneAt == nil {
 				return errors.New("job's webhook not marked gone")
 			}
-			later, err = webhook.NewEvent(j, trawl.EventJobFinished, nil, nil, time.Now())
+			later, err = webhook.NewEvent(j, trawl.EventJobFinished, nil, time.Now())
 			if err != nil {
 				return err
 			}

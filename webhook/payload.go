@@ -33,9 +33,10 @@ type Payload struct {
 
 // NewEvent builds the outbox event of type typ for job as it is now, with a
 // fresh webhook-id. rows are the inner row objects of a data event (nil for
-// the others); links are the finished event's download links (nil when the
-// job has none).
-func NewEvent(job *trawl.Job, typ string, rows []json.RawMessage, links any, now time.Time) (*trawl.Event, error) {
+// the others). The finished event's download links are not stored: they are
+// signed for a limited time, so the worker adds them at each attempt
+// (withLinks).
+func NewEvent(job *trawl.Job, typ string, rows []json.RawMessage, now time.Time) (*trawl.Event, error) {
 	p := Payload{
 		Event:         typ,
 		JobID:         job.ID,
@@ -60,9 +61,6 @@ func NewEvent(job *trawl.Job, typ string, rows []json.RawMessage, links any, now
 			reason = b
 		}
 		p.StopReason = &reason
-		if links != nil {
-			p.Data = links
-		}
 	default:
 		return nil, fmt.Errorf("unknown event type %q", typ)
 	}
@@ -80,10 +78,10 @@ func nonNil(rows []json.RawMessage) []json.RawMessage {
 	return rows
 }
 
-// refreshLinks returns a finished event's payload with fresh download links:
-// links are signed for a limited time, and a redelivery may come long after
-// the event was written.
-func refreshLinks(payload []byte, links any) ([]byte, error) {
+// withLinks returns a finished event's payload with its download links,
+// signed at the time of the attempt: a redelivery may come long after the
+// event was written.
+func withLinks(payload []byte, links any) ([]byte, error) {
 	var p Payload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return nil, fmt.Errorf("read payload: %w", err)

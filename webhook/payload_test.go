@@ -45,9 +45,14 @@ func TestPayloadGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ev, err := NewEvent(tt.job, tt.typ, tt.rows, tt.links, now)
+			ev, err := NewEvent(tt.job, tt.typ, tt.rows, now)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.links != nil {
+				if ev.Payload, err = withLinks(ev.Payload, tt.links); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if !strings.HasPrefix(ev.ID, "msg_") || ev.JobID != tt.job.ID || ev.Type != tt.typ {
 				t.Errorf("event %+v", ev)
@@ -74,7 +79,7 @@ func TestPayloadGolden(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewEvent(running, "scraper.job.exploded", nil, nil, now); err == nil {
+	if _, err := NewEvent(running, "scraper.job.exploded", nil, now); err == nil {
 		t.Errorf("an unknown event type was accepted")
 	}
 }

@@ -100,9 +100,8 @@ type Config struct {
 	// this node, so a slow receiver holds at most that many workers. Default 8.
 	PerHostConcurrency int
 	Observer           Observer // optional
-	// Links returns a terminal job's download links; the finished event
-	// carries links signed at the time of each attempt. nil keeps the links
-	// the event was written with.
+	// Links returns a terminal job's download links, which the finished
+	// event carries, signed at the time of each attempt; nil sends none.
 	Links func(*trawl.Job) any
 	Now   func() time.Time
 }
@@ -181,7 +180,7 @@ func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
 	body := []byte(ev.Payload)
 	if ev.Type == trawl.EventJobFinished && w.c.Links != nil {
 		if links := w.c.Links(job); links != nil {
-			if body, err = refreshLinks(ev.Payload, links); err != nil {
+			if body, err = withLinks(ev.Payload, links); err != nil {
 				release()
 				return river.JobCancel(fmt.Errorf("event %s: %w", ev.ID, err))
 			}

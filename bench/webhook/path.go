@@ -154,11 +154,11 @@ func newEvent(job *trawl.Job, bodyBytes int) (*trawl.Event, error) {
 		return []json.RawMessage{b}
 	}
 	now := time.Now()
-	ev, err := webhook.NewEvent(job, trawl.EventDataScraped, row(""), nil, now)
+	ev, err := webhook.NewEvent(job, trawl.EventDataScraped, row(""), now)
 	if err != nil || len(ev.Payload) >= bodyBytes {
 		return ev, err
 	}
-	return webhook.NewEvent(job, trawl.EventDataScraped, row(strings.Repeat("x", bodyBytes-len(ev.Payload))), nil, now)
+	return webhook.NewEvent(job, trawl.EventDataScraped, row(strings.Repeat("x", bodyBytes-len(ev.Payload))), now)
 }
 
 // commit stores events and enqueues their first delivery attempts in one

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -254,6 +255,23 @@ func TestCrawlEndToEnd(t *testing.T) {
 		if v, ok := fin["stopReason"]; !ok || v != nil {
 			t.Errorf("finished payload stopReason = %v (present %v), want null", v, ok)
 		}
+		// The finished event carries the download links, and they work without a key.
+		links, _ := fin["data"].(map[string]any)
+		for _, ext := range []string{"json", "csv", "xlsx"} {
+			link, _ := links[ext].(string)
+			if !strings.HasPrefix(link, in.base+"/exports/") || !strings.HasSuffix(link, "."+ext) {
+				t.Fatalf("finished payload data.%s = %q, want a signed export link", ext, link)
+			}
+		}
+		resp, err := http.Get(links["json"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exported []map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&exported); err != nil || resp.StatusCode != 200 || int64(len(exported)) != rec.DataRowsCount {
+			t.Errorf("the finished event's JSON link: status %d, %d rows, %v; want %d rows", resp.StatusCode, len(exported), err, rec.DataRowsCount)
+		}
+		resp.Body.Close()
 		// Deliveries are at least once and in no set order: count each event once
 		// and wait for all the rows.
 		sum := func(name, field string) int {

@@ -140,7 +140,6 @@ func (c *serveCmd) Run(e *env) error {
 		Logger:    log,
 		Batch:     jobs.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
 		PublicURL: publicURL,
-		Links:     links,
 		Observer:  mx,
 		// A task must end before another node would take it back.
 		TaskTimeout: min(5*time.Minute, c.RescueAfter*9/10),
