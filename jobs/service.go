@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -161,30 +162,19 @@ func (s *Service) Create(ctx context.Context, accountID int64, slug string, body
 }
 
 func parseLimit(raw json.RawMessage, inv *trawl.Invalid) int64 {
-	if len(raw) == 0 || string(raw) == "null" {
+	if !scrape.Present(raw) {
 		return 0
 	}
-	if raw[0] == '"' {
-		inv.Add("limit", "must be a whole number (0 = no limit), not a string")
+	n, err := scrape.StrictInt(raw)
+	if err != nil || n < 0 {
+		inv.Add("limit", "must be a whole number from 0 (no limit) up to %d", math.MaxInt32)
 		return 0
 	}
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&n); err != nil {
-		inv.Add("limit", "must be a whole number (0 = no limit)")
-		return 0
-	}
-	v, err := n.Int64()
-	if err != nil || v < 0 {
-		inv.Add("limit", "must be a whole number from 0 (no limit) up")
-		return 0
-	}
-	return v
+	return int64(n)
 }
 
 func parseWebhook(raw json.RawMessage, inv *trawl.Invalid) *trawl.Webhook {
-	if len(raw) == 0 || string(raw) == "null" {
+	if !scrape.Present(raw) {
 		return nil
 	}
 	if raw[0] != '{' {
