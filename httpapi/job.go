@@ -56,6 +56,9 @@ func (s *server) job(ctx context.Context, rawID string) (*trawl.Job, error) {
 	return job, nil
 }
 
+// jobPath is the path of job id's record, under which its other routes lie.
+func jobPath(id int64) string { return "/scrapers/jobs/" + strconv.FormatInt(id, 10) }
+
 func parseJobID(raw string) (int64, bool) {
 	id, err := strconv.ParseInt(raw, 10, 64)
 	return id, err == nil && id > 0
@@ -101,14 +104,12 @@ func (s *server) getResults(ctx context.Context, in *resultsInput) (*resultsOutp
 	if err != nil {
 		return nil, err
 	}
-	offset := pageOffset(in.Page, in.Limit)
-	rows, total, err := s.store.Rows(ctx, job.ID, offset, in.Limit)
+	rows, total, err := s.store.Rows(ctx, job.ID, pageOffset(in.Page, in.Limit), in.Limit)
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
-	path := "/scrapers/jobs/" + strconv.FormatInt(job.ID, 10) + "/results"
 	page := resultsPage{
-		Meta: newPageMeta(total, in.Page, in.Limit, func(n int64) string { return s.pageURL(path, n, in.Limit, "") }),
+		Meta: s.pageMeta(jobPath(job.ID)+"/results", "", total, in.Page, in.Limit),
 		Data: make([]row, 0, len(rows)),
 	}
 	for _, r := range rows {
@@ -133,20 +134,17 @@ type jobsPage struct {
 }
 
 func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*jobsOutput, error) {
-	offset := pageOffset(in.Page, in.Limit)
 	jobs, total, err := s.store.Jobs(ctx, store.JobFilter{
 		AccountID: accountFrom(ctx).ID,
 		Status:    trawl.Status(in.Status),
-		Offset:    offset,
+		Offset:    pageOffset(in.Page, in.Limit),
 		Limit:     in.Limit,
 	})
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
 	page := jobsPage{
-		Meta: newPageMeta(total, in.Page, in.Limit, func(n int64) string {
-			return s.pageURL("/scrapers/jobs", n, in.Limit, string(in.Status))
-		}),
+		Meta: s.pageMeta("/scrapers/jobs", string(in.Status), total, in.Page, in.Limit),
 		Data: make([]jobRecord, 0, len(jobs)),
 	}
 	for _, j := range jobs {

@@ -178,6 +178,12 @@ func pageOffset(page, limit int64) int64 {
 	return (page - 1) * limit
 }
 
+// pageMeta pages total items of the list at path, keeping its status filter
+// (empty for none) in the page URLs.
+func (s *server) pageMeta(path, status string, total, page, limit int64) pageMeta {
+	return newPageMeta(total, page, limit, func(n int64) string { return s.pageURL(path, n, limit, status) })
+}
+
 // pageURL returns the absolute (or, without a public URL, relative) URL of
 // one page of path, keeping the list's status filter.
 func (s *server) pageURL(path string, page, limit int64, status string) string {
