@@ -185,6 +185,11 @@ type DeliveryAttempt struct {
 	Duration        time.Duration
 	ResponseExcerpt string
 	CreatedAt       time.Time
+
+	// EventType and EventState describe the attempt's event as it is now;
+	// they are filled when attempts are read back, not stored with them.
+	EventType  string
+	EventState EventState
 }
 
 // TaskSpec describes a task to add to a job: its key, unique within the job

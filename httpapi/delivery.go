@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/trawlhq/trawl"
@@ -13,10 +16,9 @@ import (
 // Webhooks is the webhook side of the API: the delivery log and
 // redelivery. *jobs.Service and the store together implement it.
 type Webhooks interface {
-	// Attempts lists a page of a job's delivery attempts, oldest first.
+	// Attempts lists a page of a job's delivery attempts, oldest first, with
+	// their events' types and states.
 	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
-	// Events lists a job's events.
-	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
 	// Redeliver sends one event again (ECONFLICT while it is pending).
 	Redeliver(ctx context.Context, accountID, jobID int64, eventID string) (*trawl.Event, error)
 	// RedeliverFailed sends again every event whose attempts ran out.
@@ -93,17 +95,8 @@ func (s *server) listDeliveries(ctx context.Context, in *deliveriesInput) (*deli
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
-	events, err := s.webhooks.Events(ctx, job.ID)
-	if err != nil {
-		return nil, s.errorFor(ctx, err)
-	}
-	byID := make(map[string]*trawl.Event, len(events))
-	for _, e := range events {
-		byID[e.ID] = e
-	}
 	out := &deliveriesOutput{}
-	path := "/scrapers/jobs/" + strconv.FormatInt(job.ID, 10) + "/webhook-deliveries"
-	out.Body.Meta = newPageMeta(total, in.Page, in.Limit, func(n int64) string { return s.pageURL(path, n, in.Limit, "") })
+	out.Body.Meta = s.pageMeta(jobPath(job.ID)+"/webhook-deliveries", "", total, in.Page, in.Limit)
 	out.Body.Data = make([]deliveryAttempt, 0, len(attempts))
 	for _, a := range attempts {
 		d := deliveryAttempt{
@@ -113,9 +106,8 @@ func (s *server) listDeliveries(ctx context.Context, in *deliveriesInput) (*deli
 			CreatedAt:       formatTime(a.CreatedAt),
 			DurationMs:      float64(a.Duration.Microseconds()) / 1000,
 			ResponseExcerpt: a.ResponseExcerpt,
-		}
-		if e := byID[a.EventID]; e != nil {
-			d.Event, d.DeliveryState = e.Type, string(e.State)
+			Event:           a.EventType,
+			DeliveryState:   string(a.EventState),
 		}
 		if a.StatusCode != 0 {
 			d.StatusCode = &a.StatusCode
@@ -149,11 +141,22 @@ func (s *server) redeliver(ctx context.Context, in *redeliverInput) (*redeliverO
 	if err != nil {
 		return nil, err
 	}
+	if !plausibleDeliveryID(in.DeliveryID) {
+		return nil, &errorBody{status: http.StatusNotFound, Message: fmt.Sprintf("Delivery %q not found for job %d.", in.DeliveryID, job.ID)}
+	}
 	e, err := s.webhooks.Redeliver(ctx, accountFrom(ctx).ID, job.ID, in.DeliveryID)
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
 	return &redeliverOutput{Body: redelivery(e)}, nil
+}
+
+// plausibleDeliveryID reports whether raw could name a delivery (the ids
+// are "msg_" and a UUID). One that cannot, such as text with a NUL byte or
+// invalid UTF-8 that PostgreSQL would refuse, is an unknown delivery without
+// a trip to the database.
+func plausibleDeliveryID(raw string) bool {
+	return len(raw) <= 64 && utf8.ValidString(raw) && !strings.ContainsFunc(raw, unicode.IsControl)
 }
 
 func redelivery(e *trawl.Event) redeliveryBody {

@@ -56,8 +56,8 @@ type Store interface {
 	Event(ctx context.Context, id string) (*trawl.Event, error)
 	// Events lists a job's events in creation order.
 	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
-	// Attempts lists a page of a job's delivery attempts, oldest first, and
-	// their total.
+	// Attempts lists a page of a job's delivery attempts, oldest first, each
+	// with its event's type and current state, and their total.
 	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
 
 	// Ping checks that the database answers.

@@ -330,10 +330,6 @@ func (w webhookAPI) Attempts(ctx context.Context, jobID, offset, limit int64) ([
 	return w.db.Attempts(ctx, jobID, offset, limit)
 }
 
-func (w webhookAPI) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
-	return w.db.Events(ctx, jobID)
-}
-
 func (w webhookAPI) Redeliver(ctx context.Context, accountID, jobID int64, eventID string) (*trawl.Event, error) {
 	return w.svc.Redeliver(ctx, accountID, jobID, eventID)
 }

@@ -115,8 +115,10 @@ func (db *DB) Attempts(ctx context.Context, jobID, offset, limit int64) ([]*traw
 	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM delivery_attempts WHERE job_id = ?`), jobID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count attempts of job %d: %w", jobID, err)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT id, event_id, job_id, attempt, status_code, error_class, error, duration_us,
-		response_excerpt, created_at FROM delivery_attempts WHERE job_id = ? ORDER BY id LIMIT ? OFFSET ?`), jobID, limit, offset)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT a.id, a.event_id, a.job_id, a.attempt, a.status_code, a.error_class,
+		a.error, a.duration_us, a.response_excerpt, a.created_at, e.event_type, e.state
+		FROM delivery_attempts a JOIN events e ON e.id = a.event_id
+		WHERE a.job_id = ? ORDER BY a.id LIMIT ? OFFSET ?`), jobID, limit, offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list attempts of job %d: %w", jobID, err)
 	}
@@ -126,7 +128,7 @@ func (db *DB) Attempts(ctx context.Context, jobID, offset, limit int64) ([]*traw
 		a := &trawl.DeliveryAttempt{}
 		var dur, created int64
 		if err := rows.Scan(&a.ID, &a.EventID, &a.JobID, &a.Attempt, &a.StatusCode, &a.ErrorClass, &a.Error, &dur,
-			&a.ResponseExcerpt, &created); err != nil {
+			&a.ResponseExcerpt, &created, &a.EventType, &a.EventState); err != nil {
 			return nil, 0, fmt.Errorf("scan attempt: %w", err)
 		}
 		a.Duration, a.CreatedAt = time.Duration(dur)*time.Microsecond, fromMicros(created)

@@ -380,6 +380,7 @@ func testEventsAndAttempts(t *testing.T, s store.Store) {
 	}
 	want := *at
 	want.CreatedAt = list[0].CreatedAt
+	want.EventType, want.EventState = trawl.EventJobStarted, trawl.EventDelivered
 	if diff := cmp.Diff(&want, list[0]); diff != "" {
 		t.Errorf("attempt read back differs (-want +got):\n%s", diff)
 	}
