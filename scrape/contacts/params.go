@@ -2,21 +2,14 @@ package contacts
 
 import (
 	"encoding/json"
-	"fmt"
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/crawler"
 )
 
-// Parameter limits.
-const (
-	MaxURLs   = 100
-	maxURLLen = 2048
-)
+// MaxURLs is the most websites one job reads.
+const MaxURLs = 100
 
 // Params are a contacts job's parameters, normalised: defaults filled in,
 // the URLs canonical and de-duplicated.
@@ -45,33 +38,7 @@ func ParseParams(body []byte) (*Params, error) {
 	p := &Params{MaxPagesPerSite: DefaultMaxPages, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	var urls []string
-	switch {
-	case !scrape.Present(in.URLs):
-		v.Add("urls", "is required: a list of 1 to %d http or https URLs", MaxURLs)
-	case json.Unmarshal(in.URLs, &urls) != nil:
-		v.Add("urls", "must be an array of strings")
-	case len(urls) == 0 || len(urls) > MaxURLs:
-		v.Add("urls", "must hold 1 to %d URLs, not %d", MaxURLs, len(urls))
-	default:
-		for i, raw := range urls {
-			field := fmt.Sprintf("urls[%d]", i)
-			u, err := url.Parse(strings.TrimSpace(raw))
-			switch {
-			case len(raw) > maxURLLen:
-				v.Add(field, "must be at most %d characters", maxURLLen)
-			case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-				v.Add(field, "must be an absolute http or https URL, not %q", raw)
-			default:
-				norm, err := crawler.NormalizeURL(nil, u.String())
-				if err != nil {
-					v.Add(field, "must be an absolute http or https URL, not %q", raw)
-				} else if !slices.Contains(p.URLs, norm) {
-					p.URLs = append(p.URLs, norm)
-				}
-			}
-		}
-	}
+	p.URLs = crawler.URLList(&v, "urls", in.URLs, MaxURLs)
 
 	if scrape.Present(in.MaxPagesPerSite) {
 		n, err := scrape.StrictInt(in.MaxPagesPerSite)

@@ -48,20 +48,12 @@ func (s *Scraper) Info() scrape.Info {
 			"then its contact, imprint, about and team pages.",
 		Columns:       Columns(),
 		OneRowPerTask: true,
-		Params: map[string]any{
-			"type":     "object",
-			"required": []string{"urls"},
-			"properties": map[string]any{
-				"urls": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxURLs,
-					"items": map[string]any{"type": "string", "format": "uri"}, "description": "Websites (http or https); one row each."},
-				"maxPagesPerSite": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxPages, "default": DefaultMaxPages,
-					"description": "Same-site pages read after the given one, likeliest to hold contacts first; 0 = the given page only."},
-				"limit": map[string]any{"type": "integer", "minimum": 0, "default": 0,
-					"description": "Stop after this many rows; 0 = no limit."},
-				"respectRobotsTxt": map[string]any{"type": "boolean", "default": true},
-				"webhook":          map[string]any{"$ref": "#/components/schemas/Webhook"},
-			},
-		},
+		Params: scrape.BodySchema([]string{"urls"}, map[string]any{
+			"urls": scrape.URLsSchema(MaxURLs, "Websites (http or https); one row each."),
+			"maxPagesPerSite": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxPages, "default": DefaultMaxPages,
+				"description": "Same-site pages read after the given one, likeliest to hold contacts first; 0 = the given page only."},
+			"respectRobotsTxt": scrape.RobotsSchema(),
+		}),
 	}
 }
 

@@ -60,6 +60,19 @@ func (p *Profiles) list(n Network) *[]string {
 	return nil
 }
 
+// Add puts the profile raw links to, in canonical form, in its network's
+// list, and reports whether raw is a profile link at all. It does not check
+// for repeats.
+func (p *Profiles) Add(raw string) bool {
+	n, canon, ok := ProfileURL(raw)
+	if !ok {
+		return false
+	}
+	l := p.list(n)
+	*l = append(*l, canon)
+	return true
+}
+
 func networks() []Network {
 	return []Network{LinkedIn, XCom, Facebook, Instagram, YouTube, TikTok, Pinterest, GitHub}
 }

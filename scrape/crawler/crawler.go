@@ -63,26 +63,18 @@ func (c *Crawler) Info() scrape.Info {
 		Description:   "Crawls websites from start URLs, following links on the same host, and returns each page's text, Markdown or HTML.",
 		Columns:       []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html", "error"},
 		OneRowPerTask: true,
-		Params: map[string]any{
-			"type":     "object",
-			"required": []string{"urls"},
-			"properties": map[string]any{
-				"urls": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxURLs,
-					"items": map[string]any{"type": "string", "format": "uri"}, "description": "Start URLs (http or https)."},
-				"maxDepth": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxDepth, "default": 1,
-					"description": "How many links away from a start page to go; 0 = the start pages only."},
-				"limit": map[string]any{"type": "integer", "minimum": 0, "default": 0,
-					"description": "Stop after this many rows; 0 = no limit."},
-				"includePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-					"description": "Follow only links whose path matches one of these regular expressions."},
-				"excludePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-					"description": "Never follow links whose path matches one of these regular expressions."},
-				"outputFormat": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": formats()},
-					"default": []string{FormatText}},
-				"respectRobotsTxt": map[string]any{"type": "boolean", "default": true},
-				"webhook":          map[string]any{"$ref": "#/components/schemas/Webhook"},
-			},
-		},
+		Params: scrape.BodySchema([]string{"urls"}, map[string]any{
+			"urls": scrape.URLsSchema(MaxURLs, "Start URLs (http or https)."),
+			"maxDepth": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxDepth, "default": 1,
+				"description": "How many links away from a start page to go; 0 = the start pages only."},
+			"includePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+				"description": "Follow only links whose path matches one of these regular expressions."},
+			"excludePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+				"description": "Never follow links whose path matches one of these regular expressions."},
+			"outputFormat": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": formats()},
+				"default": []string{FormatText}},
+			"respectRobotsTxt": scrape.RobotsSchema(),
+		}),
 	}
 }
 

@@ -60,31 +60,7 @@ func ParseParams(body []byte) (*Params, error) {
 	p := &Params{MaxDepth: 1, OutputFormat: []string{FormatText}, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	if !scrape.Present(in.URLs) {
-		v.Add("urls", "is required: a list of 1 to %d http or https URLs", MaxURLs)
-	} else if urls, ok := scrape.StringList(in.URLs); !ok {
-		v.Add("urls", "must be an array of strings")
-	} else if len(urls) == 0 || len(urls) > MaxURLs {
-		v.Add("urls", "must hold 1 to %d URLs, not %d", MaxURLs, len(urls))
-	} else {
-		for i, raw := range urls {
-			field := fmt.Sprintf("urls[%d]", i)
-			u, err := url.Parse(strings.TrimSpace(raw))
-			switch {
-			case len(raw) > maxURLLen:
-				v.Add(field, "must be at most %d characters", maxURLLen)
-			case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-				v.Add(field, "must be an absolute http or https URL, not %q", raw)
-			default:
-				norm, err := NormalizeURL(nil, u.String())
-				if err != nil {
-					v.Add(field, "must be an absolute http or https URL, not %q", raw)
-				} else if !slices.Contains(p.URLs, norm) {
-					p.URLs = append(p.URLs, norm)
-				}
-			}
-		}
-	}
+	p.URLs = URLList(&v, "urls", in.URLs, MaxURLs)
 
 	if scrape.Present(in.MaxDepth) {
 		if d, err := scrape.StrictInt(in.MaxDepth); err != nil || d < 0 || d > MaxDepth {
@@ -97,13 +73,7 @@ func ParseParams(body []byte) (*Params, error) {
 	p.ExcludePaths = patterns("excludePaths", in.ExcludePaths, &v)
 
 	if scrape.Present(in.OutputFormat) {
-		list, ok := scrape.StringList(in.OutputFormat)
-		if !ok {
-			var one string
-			if json.Unmarshal(in.OutputFormat, &one) == nil {
-				list, ok = []string{one}, true
-			}
-		}
+		list, ok := oneOrList(in.OutputFormat)
 		switch {
 		case !ok:
 			v.Add("outputFormat", "must be an array of formats (allowed: %s)", strings.Join(formats(), ", "))
@@ -131,19 +101,56 @@ func ParseParams(body []byte) (*Params, error) {
 	return p, nil
 }
 
+// URLList validates a required list of 1 to maxItems absolute http or https
+// URLs, each at most 2048 characters, and returns them canonical
+// ([NormalizeURL]) with repeats dropped. Each problem is added to v against
+// field ("urls") or the item ("urls[2]"). The contacts scraper takes its
+// URLs the same way.
+func URLList(v *trawl.Invalid, field string, raw json.RawMessage, maxItems int) []string {
+	if !scrape.Present(raw) {
+		v.Add(field, "is required: a list of 1 to %d http or https URLs", maxItems)
+		return nil
+	}
+	urls, ok := scrape.StringList(raw)
+	if !ok {
+		v.Add(field, "must be an array of strings")
+		return nil
+	}
+	if len(urls) == 0 || len(urls) > maxItems {
+		v.Add(field, "must hold 1 to %d URLs, not %d", maxItems, len(urls))
+		return nil
+	}
+	var out []string
+	for i, raw := range urls {
+		item := fmt.Sprintf("%s[%d]", field, i)
+		if len(raw) > maxURLLen {
+			v.Add(item, "must be at most %d characters", maxURLLen)
+			continue
+		}
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+			var norm string
+			if norm, err = NormalizeURL(nil, u.String()); err == nil {
+				if !slices.Contains(out, norm) {
+					out = append(out, norm)
+				}
+				continue
+			}
+		}
+		v.Add(item, "must be an absolute http or https URL, not %q", raw)
+	}
+	return out
+}
+
 // patterns validates a list of path regexes.
 func patterns(field string, raw json.RawMessage, v *trawl.Invalid) []string {
 	if !scrape.Present(raw) {
 		return nil
 	}
-	list, ok := scrape.StringList(raw)
+	list, ok := oneOrList(raw)
 	if !ok {
-		var one string
-		if json.Unmarshal(raw, &one) != nil {
-			v.Add(field, "must be an array of regular expressions")
-			return nil
-		}
-		list = []string{one}
+		v.Add(field, "must be an array of regular expressions")
+		return nil
 	}
 	if len(list) > maxPatterns {
 		v.Add(field, "must hold at most %d patterns", maxPatterns)
@@ -157,28 +164,45 @@ func patterns(field string, raw json.RawMessage, v *trawl.Invalid) []string {
 	return list
 }
 
+// oneOrList reads a JSON array of strings, or one string as a list of one.
+func oneOrList(raw json.RawMessage) ([]string, bool) {
+	if list, ok := scrape.StringList(raw); ok {
+		return list, true
+	}
+	var one string
+	if json.Unmarshal(raw, &one) != nil {
+		return nil, false
+	}
+	return []string{one}, true
+}
+
 // matcher decides which discovered URLs a crawl follows.
 type matcher struct {
 	include, exclude []*regexp.Regexp
 }
 
 func newMatcher(p *Params) (*matcher, error) {
-	m := &matcher{}
-	for _, s := range p.IncludePaths {
+	include, err := compileAll(p.IncludePaths)
+	if err != nil {
+		return nil, err
+	}
+	exclude, err := compileAll(p.ExcludePaths)
+	if err != nil {
+		return nil, err
+	}
+	return &matcher{include: include, exclude: exclude}, nil
+}
+
+func compileAll(exprs []string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, s := range exprs {
 		re, err := regexp.Compile(s)
 		if err != nil {
 			return nil, err
 		}
-		m.include = append(m.include, re)
+		out = append(out, re)
 	}
-	for _, s := range p.ExcludePaths {
-		re, err := regexp.Compile(s)
-		if err != nil {
-			return nil, err
-		}
-		m.exclude = append(m.exclude, re)
-	}
-	return m, nil
+	return out, nil
 }
 
 // allows reports whether a URL path passes the include and exclude patterns.

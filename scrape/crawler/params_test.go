@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,6 +26,9 @@ func TestParseParams(t *testing.T) {
 			&Params{URLs: []string{"https://e.org/"}, MaxDepth: 1, OutputFormat: []string{"markdown"}, RespectRobotsTxt: true}, ""},
 		{"no urls", `{}`, nil, "urls"},
 		{"urls not list", `{"urls":"https://e.org/"}`, nil, "urls"},
+		{"empty urls", `{"urls":[]}`, nil, "urls"},
+		{"url too long", `{"urls":["https://e.org/` + strings.Repeat("a", 2048) + `"]}`, nil, "urls[0]"},
+		{"url bad port", `{"urls":["https://e.org:99999/"]}`, nil, "urls[0]"},
 		{"ftp", `{"urls":["https://e.org/","ftp://e.org/"]}`, nil, "urls[1]"},
 		{"relative", `{"urls":["/x"]}`, nil, "urls[0]"},
 		{"depth too deep", `{"urls":["https://e.org/"],"maxDepth":21}`, nil, "maxDepth"},

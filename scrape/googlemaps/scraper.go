@@ -64,8 +64,6 @@ func Columns() []string {
 
 // Info implements scrape.Scraper.
 func (s *Scraper) Info() scrape.Info {
-	terms := map[string]any{"type": "array", "maxItems": MaxTerms,
-		"items": map[string]any{"type": "string", "minLength": 1, "maxLength": maxTextLen}}
 	return scrape.Info{
 		Slug: Slug,
 		Name: "Google Maps",
@@ -73,40 +71,36 @@ func (s *Scraper) Info() scrape.Info {
 			"name, address, phone, website, rating, hours, coordinates…, and with extractEmails the emails, phone " +
 			"numbers and social profiles on its website.",
 		Columns: Columns(),
-		Params: map[string]any{
-			"type":     "object",
-			"required": []string{"locations"},
-			"anyOf":    []any{map[string]any{"required": []string{"keywords"}}, map[string]any{"required": []string{"categories"}}},
-			"properties": map[string]any{
-				"keywords": withDesc(terms, "Search terms (1 to 100 with categories); each is searched in each location."),
-				"categories": withDesc(terms, "More search terms, searched like keywords (e.g. \"dentist\"); "+
-					"keywords may then be left out."),
-				"locations": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxLocations,
-					"items":       map[string]any{"type": "string", "minLength": 1},
-					"description": "Where to search, as free text: \"Chicago, IL\" or HasData's \"CUSTOM>New York, NY\"."},
-				"extractEmails": map[string]any{"type": "boolean", "default": false,
-					"description": "Read each place's website (home page and contact pages) for emails, phone numbers and social profiles."},
-				"language": map[string]any{"type": "string", "default": DefaultLanguage, "pattern": languageRE.String(),
-					"description": "Language of the results (Google's hl), e.g. \"en\", \"de\", \"pt-BR\"."},
-				"maxResultsPerQuery": map[string]any{"type": "integer", "minimum": 1, "maximum": MaxResultsPerQueryLimit,
-					"default": DefaultMaxResultsPerQuery, "description": "Most places read per keyword × location (Maps lists about 120)."},
-				"coordinates": map[string]any{"type": "string", "pattern": coordinatesRE.String(),
-					"description": "The map viewport to search in, \"@latitude,longitude,zoomz\" (zoom 1..21), e.g. \"@40.7455,-74.0083,14z\"."},
-				"limit": map[string]any{"type": "integer", "minimum": 0, "default": 0,
-					"description": "Stop after this many rows; 0 = no limit."},
-				"webhook": map[string]any{"$ref": "#/components/schemas/Webhook"},
-			},
-		},
+		Params:  searchSchema(),
 	}
 }
 
-func withDesc(schema map[string]any, desc string) map[string]any {
-	out := make(map[string]any, len(schema)+1)
-	for k, v := range schema {
-		out[k] = v
+// searchSchema is the JSON Schema of a create body: keywords or categories,
+// and locations, are required.
+func searchSchema() map[string]any {
+	terms := func(desc string) map[string]any {
+		return map[string]any{"type": "array", "maxItems": MaxTerms,
+			"items":       map[string]any{"type": "string", "minLength": 1, "maxLength": maxTextLen},
+			"description": desc}
 	}
-	out["description"] = desc
-	return out
+	schema := scrape.BodySchema([]string{"locations"}, map[string]any{
+		"keywords": terms("Search terms (1 to 100 with categories); each is searched in each location."),
+		"categories": terms("More search terms, searched like keywords (e.g. \"dentist\"); " +
+			"keywords may then be left out."),
+		"locations": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxLocations,
+			"items":       map[string]any{"type": "string", "minLength": 1},
+			"description": "Where to search, as free text: \"Chicago, IL\" or HasData's \"CUSTOM>New York, NY\"."},
+		"extractEmails": map[string]any{"type": "boolean", "default": false,
+			"description": "Read each place's website (home page and contact pages) for emails, phone numbers and social profiles."},
+		"language": map[string]any{"type": "string", "default": DefaultLanguage, "pattern": languageRE.String(),
+			"description": "Language of the results (Google's hl), e.g. \"en\", \"de\", \"pt-BR\"."},
+		"maxResultsPerQuery": map[string]any{"type": "integer", "minimum": 1, "maximum": MaxResultsPerQueryLimit,
+			"default": DefaultMaxResultsPerQuery, "description": "Most places read per keyword × location (Maps lists about 120)."},
+		"coordinates": map[string]any{"type": "string", "pattern": coordinatesRE.String(),
+			"description": "The map viewport to search in, \"@latitude,longitude,zoomz\" (zoom 1..21), e.g. \"@40.7455,-74.0083,14z\"."},
+	})
+	schema["anyOf"] = []any{map[string]any{"required": []string{"keywords"}}, map[string]any{"required": []string{"categories"}}}
+	return schema
 }
 
 // Parse implements scrape.Scraper.
@@ -304,9 +298,7 @@ func (s *Scraper) place(ctx context.Context, p *Params, pt *placeTask) (*scrape.
 	switch site := pt.Place.Website; {
 	case site == "":
 	case isSocial(site):
-		if _, canon, ok := contacts.ProfileURL(site); ok {
-			r.addProfile(canon)
-		}
+		r.Profiles.Add(site)
 	default:
 		c, n, err := contacts.Extract(ctx, s.fetcher, site, contacts.Options{Region: pt.Region})
 		if err != nil {
@@ -330,29 +322,6 @@ func isSocial(site string) bool {
 	}
 	u, err := url.Parse(site)
 	return err == nil && contacts.IsSocialHost(u.Hostname())
-}
-
-// addProfile puts a canonical profile URL in its network's list.
-func (r *row) addProfile(canon string) {
-	n, _, _ := contacts.ProfileURL(canon)
-	switch n {
-	case contacts.LinkedIn:
-		r.LinkedIn = append(r.LinkedIn, canon)
-	case contacts.XCom:
-		r.XCom = append(r.XCom, canon)
-	case contacts.Facebook:
-		r.Facebook = append(r.Facebook, canon)
-	case contacts.Instagram:
-		r.Instagram = append(r.Instagram, canon)
-	case contacts.YouTube:
-		r.YouTube = append(r.YouTube, canon)
-	case contacts.TikTok:
-		r.TikTok = append(r.TikTok, canon)
-	case contacts.Pinterest:
-		r.Pinterest = append(r.Pinterest, canon)
-	case contacts.GitHub:
-		r.GitHub = append(r.GitHub, canon)
-	}
 }
 
 // fillEmpty turns every nil list into an empty one: the JSON has [] rather
