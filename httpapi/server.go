@@ -107,6 +107,9 @@ type Config struct {
 	// Exports serves the downloads (signed links and their API-key twins);
 	// nil leaves those routes out.
 	Exports *Exports
+	// Nodes lists the trawl processes sharing the database and how long ago
+	// each renewed its liveness record; nil leaves GET /nodes out.
+	Nodes func(ctx context.Context) ([]Node, error)
 }
 
 // server holds one API's dependencies and its router.
@@ -122,6 +125,7 @@ type server struct {
 	links     func(job *trawl.Job) *DataLinks
 	webhooks  Webhooks
 	accounts  Accounts
+	nodes     func(ctx context.Context) ([]Node, error)
 	exports   *Exports
 
 	mux *http.ServeMux
@@ -164,6 +168,7 @@ func newServer(c Config) *server {
 		webhooks:  c.Webhooks,
 		accounts:  c.Accounts,
 		exports:   c.Exports,
+		nodes:     c.Nodes,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())
@@ -171,6 +176,9 @@ func newServer(c Config) *server {
 	s.addRoutes(api)
 	if s.webhooks != nil {
 		s.addWebhookRoutes(api)
+	}
+	if s.nodes != nil {
+		s.addNodeRoutes(api)
 	}
 	if s.accounts != nil {
 		s.addAccountRoutes(api)

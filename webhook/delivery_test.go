@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -176,6 +177,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, &recorded{at: time.Now(), path: r.URL.Path, header: r.Header.Clone(), body: body})
 	n := len(s.requests)
 	s.mu.Unlock()
+	r.Body = io.NopCloser(bytes.NewReader(body)) // the answer may read it too
 	s.answer(n, w, r)
 }
 

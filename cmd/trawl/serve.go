@@ -202,6 +202,7 @@ func (c *serveCmd) Run(e *env) error {
 			Accounts:  db,
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
+			Nodes:     nodeList(eng),
 			Ready:     ready,
 		}))
 	}
@@ -282,6 +283,22 @@ func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, eng *engine.Engine,
 	}
 	log.Info("stopped")
 	return errors.Join(errs...)
+}
+
+// nodeList lists the nodes sharing the database for GET /nodes.
+func nodeList(eng *engine.Engine) func(context.Context) ([]httpapi.Node, error) {
+	return func(ctx context.Context) ([]httpapi.Node, error) {
+		nodes, err := eng.Nodes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]httpapi.Node, 0, len(nodes))
+		for _, n := range nodes {
+			out = append(out, httpapi.Node{ID: n.ID, Role: n.Role, Host: n.Host, StartedAt: n.StartedAt, RenewedAt: n.RenewedAt,
+				Age: n.Age, Alive: n.Alive})
+		}
+		return out, nil
+	}
 }
 
 // metricsSource answers the metrics' questions: jobs from the store, queues
