@@ -84,6 +84,7 @@ func (accept) RoundTrip(r *http.Request) (*http.Response, error) {
 type harnessOptions struct {
 	batch      webhook.Batch
 	middleware []rivertype.Middleware
+	observer   jobs.Observer
 }
 
 func newHarness(t *testing.T, sc scrape.Scraper, o harnessOptions) *harness {
@@ -103,7 +104,7 @@ func newHarness(t *testing.T, sc scrape.Scraper, o harnessOptions) *harness {
 		Batch:     o.batch,
 		PublicURL: "http://trawl.test",
 	})
-	svc := jobs.NewService(jobs.Config{Store: db, Scrapers: scrape.NewRegistry(sc), Events: hooks, Logger: log})
+	svc := jobs.NewService(jobs.Config{Store: db, Scrapers: scrape.NewRegistry(sc), Events: hooks, Logger: log, Observer: o.observer})
 	eng, err := engine.New(engine.Config{
 		DB:          db,
 		Logger:      log,
