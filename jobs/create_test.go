@@ -20,7 +20,9 @@ type strict struct {
 	busy atomic.Int64 // tasks that answer "host busy" before running
 }
 
-func (*strict) Info() scrape.Info { return scrape.Info{Slug: "strict", Name: "Strict", OneRowPerTask: true} }
+func (*strict) Info() scrape.Info {
+	return scrape.Info{Slug: "strict", Name: "Strict", OneRowPerTask: true}
+}
 
 func (*strict) Parse(body json.RawMessage) (json.RawMessage, error) {
 	var p struct {
