@@ -159,11 +159,28 @@ func (h *harness) waitEnd(t *testing.T, id int64) *trawl.Job {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		// The job's last transaction ends its last task and writes its
+		// finished event: read those first, and the job read after them is
+		// at least that new. (A stopped job is terminal before its tasks in
+		// flight are done.)
+		var open, written bool
+		err := h.db.InTx(t.Context(), func(tx store.Tx) error {
+			var err error
+			if open, err = tx.HasOpenTasks(id); err != nil {
+				return err
+			}
+			o, err := tx.Outbox(id)
+			written = err == nil && o.FinishWritten
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		j, err := h.db.Job(t.Context(), 0, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Status.Terminal() && (j.Webhook == nil || h.outbox(t, id).FinishWritten) {
+		if j.Status.Terminal() && !open && (j.Webhook == nil || written) {
 			return j
 		}
 		if time.Now().After(deadline) {

@@ -97,6 +97,14 @@ type JobFilter struct {
 	Limit     int64
 }
 
+// EventFilter selects a job's events for Tx.FindEvents.
+type EventFilter struct {
+	States     []trawl.EventState // required
+	Type       string             // only events of this type; "" = any
+	ExceptType string             // no events of this type; "" = none excluded
+	Limit      int                // 0 = all
+}
+
 // Delivery is what one attempt at delivering an event needs.
 type Delivery struct {
 	Event   *trawl.Event
@@ -156,9 +164,9 @@ type Tx interface {
 	Outbox(jobID int64) (*trawl.Outbox, error)
 	// UpdateOutbox writes a job's webhook bookkeeping.
 	UpdateOutbox(o *trawl.Outbox) error
-	// OpenEvents lists a job's events that are waiting or pending, in
-	// creation order, without their payloads.
-	OpenEvents(jobID int64) ([]*trawl.Event, error)
+	// FindEvents lists a job's events that f selects, in creation order,
+	// without their payloads.
+	FindEvents(jobID int64, f EventFilter) ([]*trawl.Event, error)
 	// InsertEvent stores an outbox event and sets its Seq and CreatedAt (and
 	// its State to pending when unset).
 	InsertEvent(e *trawl.Event) error

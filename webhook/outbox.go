@@ -247,27 +247,64 @@ func (s *Service) flush(tx store.Tx, job *trawl.Job, o *trawl.Outbox) error {
 	return s.emit(tx, job, o, events)
 }
 
+// open is the states of an event that has not ended.
+var open = []trawl.EventState{trawl.EventWaiting, trawl.EventPending}
+
+// anyEvent reports whether the job has an event that f selects.
+func anyEvent(tx store.Tx, jobID int64, f store.EventFilter) (bool, error) {
+	f.Limit = 1
+	found, err := tx.FindEvents(jobID, f)
+	return len(found) > 0, err
+}
+
 // emit stores new events of job in the outbox and enqueues the delivery of
 // those that may go now; the others wait (see release). Per job, the started
 // event goes before any other, and the finished event only once every other
 // event has ended; an ordered webhook gets one event at a time. o is the
-// job's outbox, locked by the transaction; the caller writes it.
+// job's outbox, locked by the transaction; the caller writes it. What is
+// asked of the database is whether an event is open, never the list of them,
+// so a job with a long backlog costs no more than any other.
 func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*trawl.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	var open []*trawl.Event
-	if o.Waiting > 0 || job.Webhook.Ordered || events[0].Type != trawl.EventJobStarted {
-		var err error
-		if open, err = tx.OpenEvents(job.ID); err != nil {
-			return err
+	var anyOpen, startedOpen *bool // asked at most once each
+	ask := func(v **bool, f store.EventFilter) (bool, error) {
+		if *v == nil {
+			found, err := anyEvent(tx, job.ID, f)
+			if err != nil {
+				return false, err
+			}
+			*v = &found
 		}
+		return **v, nil
 	}
 	var due []*trawl.Event
-	for _, ev := range events {
+	for i, ev := range events {
 		ev.AccountID = job.AccountID
 		ev.State = trawl.EventPending
-		if mustWait(job.Webhook, ev, open) {
+		var wait bool
+		var err error
+		switch {
+		case job.Webhook.Ordered || ev.Type == trawl.EventJobFinished:
+			// One at a time, or last: anything open comes first.
+			wait = i > 0
+			if !wait {
+				wait, err = ask(&anyOpen, store.EventFilter{States: open})
+			}
+		case ev.Type != trawl.EventJobStarted:
+			// The started event comes first.
+			for _, before := range events[:i] {
+				wait = wait || before.Type == trawl.EventJobStarted
+			}
+			if !wait {
+				wait, err = ask(&startedOpen, store.EventFilter{States: open, Type: trawl.EventJobStarted})
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if wait {
 			ev.State = trawl.EventWaiting
 			o.Waiting++
 		} else {
@@ -276,31 +313,11 @@ func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*t
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
-		open = append(open, ev)
 	}
 	if err := tx.Enqueue(s.deliveries(job, due)...); err != nil {
 		return fmt.Errorf("enqueue deliveries of job %d: %w", job.ID, err)
 	}
 	return nil
-}
-
-// mustWait reports whether ev must wait for the open events before it (the
-// job's events still waiting or pending, in order).
-func mustWait(w *trawl.Webhook, ev *trawl.Event, open []*trawl.Event) bool {
-	for _, e := range open {
-		if e.ID == ev.ID {
-			break
-		}
-		switch {
-		case w.Ordered:
-			return true
-		case ev.Type == trawl.EventJobFinished:
-			return true // finished goes last
-		case e.Type == trawl.EventJobStarted:
-			return true // started goes first
-		}
-	}
-	return false
 }
 
 // release moves to pending, and enqueues, the events of job that no longer
@@ -311,26 +328,51 @@ func (s *Service) release(tx store.Tx, job *trawl.Job) error {
 	if err != nil || o.Waiting == 0 {
 		return err
 	}
-	open, err := tx.OpenEvents(job.ID)
-	if err != nil {
-		return err
-	}
 	var due []*trawl.Event
-	for _, ev := range open {
-		if ev.State != trawl.EventWaiting || mustWait(job.Webhook, ev, open) {
-			continue
+	if job.Webhook.Ordered {
+		pending, err := anyEvent(tx, job.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending}})
+		if err != nil || pending {
+			return err
 		}
-		// It goes now; the events after it see it as pending, which is
-		// what it is about to be.
+		if due, err = tx.FindEvents(job.ID, store.EventFilter{States: []trawl.EventState{trawl.EventWaiting}, Limit: 1}); err != nil {
+			return err
+		}
+	} else {
+		started, err := anyEvent(tx, job.ID, store.EventFilter{States: open, Type: trawl.EventJobStarted})
+		if err != nil {
+			return err
+		}
+		if !started {
+			// Everything that waited for the started event goes now.
+			if due, err = tx.FindEvents(job.ID, store.EventFilter{States: []trawl.EventState{trawl.EventWaiting},
+				ExceptType: trawl.EventJobFinished}); err != nil {
+				return err
+			}
+		}
+		others := len(due) > 0 || started
+		if !others {
+			if others, err = anyEvent(tx, job.ID, store.EventFilter{States: open, ExceptType: trawl.EventJobFinished}); err != nil {
+				return err
+			}
+		}
+		if !others {
+			finished, err := tx.FindEvents(job.ID, store.EventFilter{States: []trawl.EventState{trawl.EventWaiting},
+				Type: trawl.EventJobFinished})
+			if err != nil {
+				return err
+			}
+			due = append(due, finished...)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	for _, ev := range due {
 		ev.State = trawl.EventPending
 		if err := tx.UpdateEvent(ev); err != nil {
 			return err
 		}
-		due = append(due, ev)
 		o.Waiting--
-	}
-	if len(due) == 0 {
-		return nil
 	}
 	if err := tx.Enqueue(s.deliveries(job, due)...); err != nil {
 		return fmt.Errorf("enqueue deliveries of job %d: %w", job.ID, err)

@@ -89,12 +89,33 @@ func (tx *Tx) UpdateOutbox(o *trawl.Outbox) error {
 	return nil
 }
 
-// OpenEvents implements store.Tx.
-func (tx *Tx) OpenEvents(jobID int64) ([]*trawl.Event, error) {
-	rows, err := tx.tx.Query(tx.q(`SELECT id, seq, account_id, job_id, event_type, state, attempts, created_at FROM events
-		WHERE job_id = ? AND state IN ('waiting', 'pending') ORDER BY created_at, seq`), jobID)
+// FindEvents implements store.Tx.
+func (tx *Tx) FindEvents(jobID int64, f store.EventFilter) ([]*trawl.Event, error) {
+	if len(f.States) == 0 {
+		return nil, errors.New("find events: no state given")
+	}
+	query := `SELECT id, seq, account_id, job_id, event_type, state, attempts, created_at FROM events
+		WHERE job_id = ? AND state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
+	args := []any{jobID}
+	for _, st := range f.States {
+		args = append(args, string(st))
+	}
+	if f.Type != "" {
+		query += ` AND event_type = ?`
+		args = append(args, f.Type)
+	}
+	if f.ExceptType != "" {
+		query += ` AND event_type <> ?`
+		args = append(args, f.ExceptType)
+	}
+	query += ` ORDER BY seq`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := tx.tx.Query(tx.q(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("list open events of job %d: %w", jobID, err)
+		return nil, fmt.Errorf("find events of job %d: %w", jobID, err)
 	}
 	defer rows.Close()
 	var out []*trawl.Event

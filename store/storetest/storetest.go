@@ -493,12 +493,25 @@ func testOutbox(t *testing.T, s store.Store) {
 				return err
 			}
 		}
-		open, err := tx.OpenEvents(j.ID)
+		open, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventWaiting, trawl.EventPending}})
 		if err != nil {
 			return err
 		}
 		if len(open) != 2 || open[0].State != trawl.EventWaiting || open[1].State != trawl.EventPending || open[0].Seq >= open[1].Seq {
 			return fmt.Errorf("open events: %+v", open)
+		}
+		first, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending, trawl.EventWaiting}, Limit: 1})
+		if err != nil || len(first) != 1 || first[0].ID != open[0].ID {
+			return fmt.Errorf("first open event: %+v, %v", first, err)
+		}
+		if none, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending}, Type: trawl.EventJobFinished}); err != nil || len(none) != 0 {
+			return fmt.Errorf("pending finished events: %+v, %v", none, err)
+		}
+		if none, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending}, ExceptType: trawl.EventJobStarted}); err != nil || len(none) != 0 {
+			return fmt.Errorf("pending events but started: %+v, %v", none, err)
+		}
+		if _, err := tx.FindEvents(j.ID, store.EventFilter{}); err == nil {
+			return errors.New("a filter with no state was accepted")
 		}
 		return nil
 	})

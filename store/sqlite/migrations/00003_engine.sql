@@ -22,6 +22,11 @@ ALTER TABLE events ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 UPDATE events SET account_id = (SELECT account_id FROM jobs WHERE jobs.id = events.job_id), seq = rowid;
 CREATE INDEX events_account_id_seq ON events (account_id, seq);
 CREATE UNIQUE INDEX events_seq ON events (seq);
+-- What the ordering of a job's events asks: is an event of this type still
+-- open, which is the first waiting one.
+DROP INDEX events_job_id_state;
+CREATE INDEX events_job_id_state_seq ON events (job_id, state, seq);
+CREATE INDEX events_job_id_type_state ON events (job_id, event_type, state);
 
 -- Every secret that still signs after a rotation, with when it stops.
 ALTER TABLE accounts ADD COLUMN previous_secrets TEXT NOT NULL DEFAULT '[]';
@@ -44,6 +49,9 @@ DROP TABLE nodes;
 ALTER TABLE accounts ADD COLUMN previous_webhook_secret TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN previous_secret_expires_at INTEGER;
 ALTER TABLE accounts DROP COLUMN previous_secrets;
+DROP INDEX events_job_id_type_state;
+DROP INDEX events_job_id_state_seq;
+CREATE INDEX events_job_id_state ON events (job_id, state);
 DROP INDEX events_seq;
 DROP INDEX events_account_id_seq;
 ALTER TABLE events DROP COLUMN seq;
