@@ -29,7 +29,16 @@ type Config struct {
 	// TaskTimeout bounds one task; default 5 minutes. Keep it below the
 	// engine's RescueAfter, or a slow task on a live node is run twice.
 	TaskTimeout time.Duration
+	// AccountConcurrency is how many of one account's tasks may be queued
+	// or running at once, across all nodes; default DefaultAccountConcurrency.
+	// An account's tasks beyond it wait their turn outside the queue, so one
+	// account's large job never fills the queue ahead of other accounts, and
+	// an account's jobs take turns.
+	AccountConcurrency int
 }
+
+// DefaultAccountConcurrency is the default of Config.AccountConcurrency.
+const DefaultAccountConcurrency = 32
 
 // Events is told, inside the transaction that did it, what happened to a
 // job. Each method may write and enqueue in tx.
@@ -57,6 +66,7 @@ type Service struct {
 	now         func() time.Time
 	observer    Observer
 	taskTimeout time.Duration
+	perAccount  int
 }
 
 // NewService returns a service. Its River workers run once the engine it is
@@ -71,8 +81,11 @@ func NewService(c Config) *Service {
 	if c.TaskTimeout <= 0 {
 		c.TaskTimeout = 5 * time.Minute
 	}
+	if c.AccountConcurrency <= 0 {
+		c.AccountConcurrency = DefaultAccountConcurrency
+	}
 	return &Service{store: c.Store, scrapers: c.Scrapers, events: c.Events, log: c.Logger, now: c.Now,
-		observer: c.Observer, taskTimeout: c.TaskTimeout}
+		observer: c.Observer, taskTimeout: c.TaskTimeout, perAccount: c.AccountConcurrency}
 }
 
 // Scrapers returns the registry the service runs.

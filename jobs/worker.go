@@ -19,10 +19,14 @@ func (s *Service) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &taskWorker{s: s})
 }
 
-// settle ends a transaction that changed job: an in-progress job whose tasks
-// are all done is finished; the job is written; and the webhook service is
-// told when rows were stored or the job has ended with nothing in flight.
+// settle ends a transaction that changed job: the account's tasks that may
+// go now are handed to the queue; an in-progress job whose tasks are all done
+// is finished; the job is written; and the webhook service is told when rows
+// were stored or the job has ended with nothing in flight.
 func (s *Service) settle(tx store.Tx, job *trawl.Job, rowsStored bool) error {
+	if err := s.dispatch(tx, job.AccountID); err != nil {
+		return err
+	}
 	open, err := tx.HasOpenTasks(job.ID)
 	if err != nil {
 		return err
@@ -85,9 +89,8 @@ func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error 
 	})
 }
 
-// addTasks inserts the tasks the job does not have yet and enqueues them. A
-// scraper whose tasks yield one row each never gets more tasks than the
-// job's limit.
+// addTasks inserts the tasks the job does not have yet. A scraper whose
+// tasks yield one row each never gets more tasks than the job's limit.
 func (s *Service) addTasks(tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs []trawl.TaskSpec) error {
 	if len(specs) == 0 {
 		return nil
@@ -103,15 +106,22 @@ func (s *Service) addTasks(tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs
 		return err
 	}
 	job.TaskCount += int64(len(tasks))
-	if len(tasks) == 0 {
-		return nil
+	return nil // settle hands them to the queue as the account's share allows
+}
+
+// dispatch enqueues the account's tasks that may go now: as many as keep
+// perAccount of them queued or running, in turns across its jobs.
+func (s *Service) dispatch(tx store.Tx, accountID int64) error {
+	tasks, err := tx.DispatchTasks(accountID, s.perAccount, max(1, s.perAccount/4))
+	if err != nil || len(tasks) == 0 {
+		return err
 	}
 	params := make([]river.InsertManyParams, len(tasks))
 	for i, t := range tasks {
-		params[i] = river.InsertManyParams{Args: TaskArgs{JobID: job.ID, TaskID: t.ID}}
+		params[i] = river.InsertManyParams{Args: TaskArgs{JobID: t.JobID, TaskID: t.ID}}
 	}
 	if err := tx.Enqueue(params...); err != nil {
-		return fmt.Errorf("enqueue tasks of job %d: %w", job.ID, err)
+		return fmt.Errorf("enqueue tasks of account %d: %w", accountID, err)
 	}
 	return nil
 }

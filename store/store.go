@@ -147,6 +147,12 @@ type Tx interface {
 	// SetTaskState moves a task from one of the states in from to state, and
 	// reports whether it did.
 	SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskState) (bool, error)
+	// DispatchTasks picks the account's tasks to hand to the queue now and
+	// marks them queued: as many as keep at most limit of the account's tasks
+	// queued or running at once, taken in turns from the account's jobs
+	// (burst from each in a turn), oldest first within a job. The caller
+	// enqueues them in the same transaction.
+	DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, error)
 	// CancelPendingTasks cancels the job's tasks that have not started.
 	CancelPendingTasks(jobID int64) (int64, error)
 	// HasOpenTasks reports whether any task of the job is pending or running.

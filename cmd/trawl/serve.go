@@ -35,6 +35,7 @@ type serveCmd struct {
 	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while."`
 	UserAgent              string        `name:"user-agent" env:"TRAWL_USER_AGENT" help:"User-Agent of scraper requests (default trawl/<version>)."`
 	ScrapeWorkers          int           `name:"scrape-workers" env:"TRAWL_SCRAPE_WORKERS" default:"16" help:"Tasks run at once on this node."`
+	AccountConcurrency     int           `name:"account-concurrency" env:"TRAWL_ACCOUNT_CONCURRENCY" default:"32" help:"Tasks of one account queued or running at once, across all nodes; the rest wait their turn, so one account's large job cannot hold up the others."`
 	WebhookWorkers         int           `name:"webhook-workers" env:"TRAWL_WEBHOOK_WORKERS" default:"32" help:"Webhook deliveries in flight on this node."`
 	WebhookRetrySchedule   string        `name:"webhook-retry-schedule" env:"TRAWL_WEBHOOK_RETRY_SCHEDULE" default:"5s,5m" help:"Delays before webhook attempts 2, 3, … (±20% jitter)."`
 	WebhookConnectTimeout  time.Duration `name:"webhook-connect-timeout" env:"TRAWL_WEBHOOK_CONNECT_TIMEOUT" default:"5s" help:"Connect timeout of a webhook delivery."`
@@ -60,8 +61,8 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--proxy-urls (TRAWL_PROXY_URLS): %w", err)
 	}
-	if c.ScrapeWorkers < 1 || c.WebhookWorkers < 1 {
-		return errors.New("--scrape-workers and --webhook-workers must be at least 1")
+	if c.ScrapeWorkers < 1 || c.WebhookWorkers < 1 || c.AccountConcurrency < 1 {
+		return errors.New("--scrape-workers, --webhook-workers and --account-concurrency must be at least 1")
 	}
 	if c.ExportLinkTTL <= 0 {
 		return errors.New("--export-link-ttl (TRAWL_EXPORT_LINK_TTL) must be positive")
@@ -156,7 +157,8 @@ func (c *serveCmd) Run(e *env) error {
 		Observer: mx,
 		// A task must end before River's last-resort rescue would take it
 		// from a live node.
-		TaskTimeout: min(5*time.Minute, c.RescueAfter*9/10),
+		TaskTimeout:        min(5*time.Minute, c.RescueAfter*9/10),
+		AccountConcurrency: c.AccountConcurrency,
 	})
 	engineConfig := engine.Config{
 		DB:          db,

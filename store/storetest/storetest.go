@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		"WebhookSecrets":       testWebhookSecrets,
 		"Outbox":               testOutbox,
 		"AccountEvents":        testAccountEvents,
+		"DispatchTasks":        testDispatchTasks,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -580,5 +581,84 @@ func testAccountEvents(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff(mine, got); diff != "" {
 		t.Errorf("account events (-want +got):\n%s", diff)
+	}
+}
+
+func testDispatchTasks(t *testing.T, s store.Store) {
+	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
+	j1, j2, jb := mustJob(t, s, a.ID, nil), mustJob(t, s, a.ID, nil), mustJob(t, s, b.ID, nil)
+	specs := func(n int) []trawl.TaskSpec {
+		var out []trawl.TaskSpec
+		for i := range n {
+			out = append(out, trawl.TaskSpec{Key: fmt.Sprint(i)})
+		}
+		return out
+	}
+	jobsOf := func(tasks []*trawl.Task) []int64 {
+		var out []int64
+		for _, t := range tasks {
+			out = append(out, t.JobID)
+		}
+		return out
+	}
+	var first []*trawl.Task
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		for _, j := range []*trawl.Job{j1, j2, jb} {
+			if _, err := tx.InsertTasks(j.ID, specs(10)); err != nil {
+				return err
+			}
+		}
+		var err error
+		if first, err = tx.DispatchTasks(a.ID, 6, 2); err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]int64{j1.ID, j1.ID, j2.ID, j2.ID, j1.ID, j1.ID}, jobsOf(first)); diff != "" {
+			return fmt.Errorf("first dispatch, by job (-want +got):\n%s", diff)
+		}
+		if more, err := tx.DispatchTasks(a.ID, 6, 2); err != nil || len(more) != 0 {
+			return fmt.Errorf("dispatch with no free slot: %d tasks, %v", len(more), err)
+		}
+		// Two tasks end: two slots, and it is job 2's turn.
+		for _, task := range first[:2] {
+			if _, err := tx.SetTaskState(task.ID, trawl.TaskDone, trawl.TaskPending); err != nil {
+				return err
+			}
+		}
+		next, err := tx.DispatchTasks(a.ID, 6, 2)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]int64{j2.ID, j2.ID}, jobsOf(next)); diff != "" {
+			return fmt.Errorf("second dispatch, by job (-want +got):\n%s", diff)
+		}
+		// Another account has its own share.
+		other, err := tx.DispatchTasks(b.ID, 3, 8)
+		if err != nil || len(other) != 3 || other[0].JobID != jb.ID {
+			return fmt.Errorf("account b: %v, %v", jobsOf(other), err)
+		}
+		// A stopped job's waiting tasks free their slots and are never dispatched.
+		if _, err := tx.CancelPendingTasks(j1.ID); err != nil {
+			return err
+		}
+		rest, err := tx.DispatchTasks(a.ID, 6, 2)
+		if err != nil {
+			return err
+		}
+		for _, task := range rest {
+			if task.JobID != j2.ID {
+				return fmt.Errorf("dispatched task %d of the stopped job", task.ID)
+			}
+		}
+		if len(rest) != 2 {
+			return fmt.Errorf("after the stop: %d tasks of job 2 dispatched, want the 2 slots its tasks freed", len(rest))
+		}
+		_, err = tx.DispatchTasks(a.ID+100, 1, 1)
+		if trawl.ErrorCode(err) != trawl.ENOTFOUND {
+			return fmt.Errorf("missing account: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
