@@ -208,7 +208,9 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
 	var outcome string
 	err := w.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		e, err := tx.Event(ev.ID)
+		// The outbox is read (and on PostgreSQL locked) with the event: it
+		// orders this against new events of the job (see release).
+		e, o, err := tx.EventWithOutbox(ev.ID)
 		if err != nil {
 			return err
 		}
@@ -236,10 +238,6 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 			outcome, e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
 		case res.Gone:
 			outcome, e.State = "gone", trawl.EventGone
-			o, err := tx.Outbox(job.ID)
-			if err != nil {
-				return err
-			}
 			if o.GoneAt == nil {
 				o.GoneAt = &now
 				if err := tx.UpdateOutbox(o); err != nil {
@@ -266,7 +264,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 		if e.State == trawl.EventPending {
 			return nil
 		}
-		return w.release(tx, job)
+		return w.release(tx, job, o)
 	})
 	return outcome, err
 }
@@ -274,7 +272,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 // settle ends a pending event without an attempt.
 func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change func(*trawl.Event)) error {
 	return w.c.Store.InTx(ctx, func(tx store.Tx) error {
-		e, err := tx.Event(id)
+		e, o, err := tx.EventWithOutbox(id)
 		if err != nil || e.State != trawl.EventPending {
 			return err
 		}
@@ -282,6 +280,6 @@ func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change 
 		if err := tx.UpdateEvent(e); err != nil {
 			return err
 		}
-		return w.release(tx, job)
+		return w.release(tx, job, o)
 	})
 }
