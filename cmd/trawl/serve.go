@@ -144,6 +144,9 @@ func (c *serveCmd) Run(e *env) error {
 		Schedule:           schedule,
 		Logger:             log,
 		PerHostConcurrency: c.WebhookHostConcurrency,
+		// One account's receivers may hold half of this node's delivery
+		// workers; the other half stays for everyone else.
+		AccountConcurrency: max(1, c.WebhookWorkers/2),
 		Observer:           mx,
 		Links:              links,
 		Batch:              webhook.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
