@@ -85,7 +85,7 @@ type Config struct {
 	// a plain net.Resolver. The attempt itself connects through the guarded
 	// client, which checks the address it dials.
 	Resolver Resolver
-	Observer           Observer // optional
+	Observer Observer // optional
 	// Links returns a terminal job's download links, which the finished
 	// event carries, signed at the time of each attempt; nil sends none.
 	Links func(*trawl.Job) any
@@ -237,7 +237,7 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 	release()
 	if !res.OK() && ctx.Err() != nil {
 		w.breakers.report(ep.breakerKey(), true) // no verdict on the receiver
-		return ctx.Err() // shutting down: this attempt does not count, River runs it again
+		return ctx.Err()                         // shutting down: this attempt does not count, River runs it again
 	}
 	w.breakers.report(ep.breakerKey(), reached(res))
 	outcome, err := w.record(ctx, ev, job, args, res)
