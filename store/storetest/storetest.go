@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		"EachRowLargeRows":     testEachRowLargeRows,
 		"Settings":             testSettings,
 		"WebhookSecrets":       testWebhookSecrets,
+		"ChangeFeed":           testChangeFeed,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
