@@ -98,6 +98,7 @@ type Store interface {
 type JobFilter struct {
 	AccountID int64
 	Status    trawl.Status // "" = any
+	Scraper   string       // "" = any; else only jobs of this scraper's slug
 	Offset    int64
 	Limit     int64
 }

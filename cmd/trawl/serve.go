@@ -23,6 +23,7 @@ import (
 	"github.com/trawlhq/trawl/scrape/contacts"
 	"github.com/trawlhq/trawl/scrape/crawler"
 	"github.com/trawlhq/trawl/scrape/googlemaps"
+	"github.com/trawlhq/trawl/web"
 	"github.com/trawlhq/trawl/webhook"
 )
 
@@ -203,9 +204,12 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
+	var console *web.Console
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
+		console = newConsole(db, svc, scrapers, signer, publicURL, exportKey, log)
+		mountConsole(root, console)
 		root.Handle("/", httpapi.New(httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
@@ -218,6 +222,7 @@ func (c *serveCmd) Run(e *env) error {
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Ready:     ready,
+			Events:    console.Events(),
 		}))
 	}
 	srv := &http.Server{
@@ -226,6 +231,9 @@ func (c *serveCmd) Run(e *env) error {
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if console != nil {
+		srv.RegisterOnShutdown(console.Close) // open event streams end, so the drain need not wait for them
 	}
 
 	// River runs on a context of its own: the drain below decides when its
