@@ -57,6 +57,12 @@ func (c cursor) String() string {
 	return fmt.Sprintf("1.%d.%d.%d", c.jobs, c.attempts, c.events)
 }
 
+// cursorAt is the position of a stream that starts at t.
+func cursorAt(t time.Time) cursor {
+	us := t.UnixMicro()
+	return cursor{us, us, us}
+}
+
 func parseCursor(s string) (cursor, bool) {
 	parts := strings.Split(s, ".")
 	if len(parts) != 4 || parts[0] != "1" {
@@ -166,8 +172,7 @@ func (w *Console) parseStream(r *http.Request) (streamQuery, int, apiError) {
 		}
 		q.from = c
 	} else {
-		now := w.c.Now().UnixMicro()
-		q.from = cursor{now, now, now}
+		q.from = cursorAt(w.c.Now())
 	}
 	if err := invalid.Err(); err != nil {
 		e := err.(*trawl.Error)

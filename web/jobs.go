@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/store"
@@ -30,6 +31,7 @@ type jobsPage struct {
 }
 
 func (w *Console) jobsPage(rw http.ResponseWriter, r *http.Request, s *session) {
+	from := pageCursor(w.c.Now())
 	q := r.URL.Query()
 	status, slug := q.Get("status"), q.Get("scraper")
 	if status != "" && !trawl.Status(status).Valid() {
@@ -62,7 +64,7 @@ func (w *Console) jobsPage(rw http.ResponseWriter, r *http.Request, s *session) 
 		return "/console/?" + v.Encode()
 	})
 	v := viewFor(s, "Jobs", "jobs")
-	v.Live = "kinds=job"
+	v.Live, v.LiveFrom = "kinds=job", from.String()
 	w.render(rw, r, http.StatusOK, "jobs", v, p)
 }
 
@@ -91,10 +93,19 @@ type cell struct {
 
 type attemptView struct {
 	*trawl.DeliveryAttempt
+	// Latest is set on the newest listed attempt of its event, which shows
+	// the event's state now.
+	Latest bool
 	// Redeliver is set on the newest listed attempt of an event that is no
 	// longer pending.
 	Redeliver bool
 }
+
+// pageCursor is where the stream of a page rendered at now starts: a
+// little before now, so that a change committed while the page was read
+// but stamped earlier is still sent. Sending a change the page already
+// shows again is harmless: the script applies the same state.
+func pageCursor(now time.Time) cursor { return cursorAt(now.Add(-2 * time.Second)) }
 
 // jobID reads {id}; an id that is not a positive integer names no job.
 func jobID(r *http.Request) (int64, bool) {
@@ -122,6 +133,7 @@ func (w *Console) job(rw http.ResponseWriter, r *http.Request, s *session) (*tra
 }
 
 func (w *Console) jobPage(rw http.ResponseWriter, r *http.Request, s *session) {
+	from := pageCursor(w.c.Now())
 	job, ok := w.job(rw, r, s)
 	if !ok {
 		return
@@ -167,7 +179,8 @@ func (w *Console) jobPage(rw http.ResponseWriter, r *http.Request, s *session) {
 	p.Attempts = make([]attemptView, len(attempts))
 	for i := len(attempts) - 1; i >= 0; i-- {
 		a := attempts[i]
-		p.Attempts[i] = attemptView{DeliveryAttempt: a, Redeliver: !seen[a.EventID] && a.EventState != trawl.EventPending}
+		latest := !seen[a.EventID]
+		p.Attempts[i] = attemptView{DeliveryAttempt: a, Latest: latest, Redeliver: latest && a.EventState != trawl.EventPending}
 		seen[a.EventID] = true
 		if a.EventState == trawl.EventFailed {
 			p.HasFailed = true
@@ -175,6 +188,7 @@ func (w *Console) jobPage(rw http.ResponseWriter, r *http.Request, s *session) {
 	}
 	v := viewFor(s, fmt.Sprintf("Job %d", job.ID), "jobs")
 	v.Live = "kinds=job,delivery&jobId=" + strconv.FormatInt(job.ID, 10)
+	v.LiveFrom = from.String()
 	v.Notice = noticeText(r.URL.Query().Get("done"))
 	w.render(rw, r, http.StatusOK, "job", v, p)
 }

@@ -21,7 +21,11 @@ type view struct {
 	CSRF    string
 	Notice  string // a one-line confirmation of the last action
 	Live    string // the stream query the page's script follows; "" = none
-	Page    any
+	// LiveFrom is the stream position taken before the page's data was
+	// read: the script's stream starts there, so that no change made while
+	// the page loads is missed.
+	LiveFrom string
+	Page     any
 }
 
 // pageNames are the templates under templates/, each rendered inside

@@ -221,12 +221,12 @@ func (w *Console) routes() {
 
 // securityHeaders are sent with every console answer: scripts and styles
 // only from the console's own files (no inline script runs, whatever a
-// page's content says), no framing, no referrer leaving the page.
+// page's content says), no framing, no referrer leaving the site (same-origin: with no-referrer, browsers send "Origin: null" on form posts, which the CSRF check must refuse).
 func securityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 }

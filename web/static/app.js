@@ -72,10 +72,13 @@
     }, 300);
   }
 
-  function live(query) {
+  function live(query, from) {
     if (!window.EventSource) return;
     var status = document.getElementById("live-status");
-    var src = new EventSource("/events?" + query);
+    // The stream starts where the page's data was read, so nothing that
+    // changed while the page loaded is missed; reconnections resume from
+    // the last message by themselves (Last-Event-ID).
+    var src = new EventSource("/events?" + query + (from ? "&lastEventId=" + encodeURIComponent(from) : ""));
     var onJobPage = /[?&]jobId=/.test(query);
     src.onopen = function () { status.hidden = false; status.textContent = "● live"; };
     src.onerror = function () { status.hidden = false; status.textContent = "○ reconnecting…"; };
@@ -97,6 +100,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     var q = document.body.getAttribute("data-live");
-    if (q) live(q);
+    if (q) live(q, document.body.getAttribute("data-live-from"));
   });
 })();
