@@ -127,7 +127,8 @@ func fieldsOf(info scrape.Info) []*field {
 	return out
 }
 
-// label turns a property name into words: "maxDepth" → "Max depth".
+// label turns a property name into words: "maxDepth" → "Max depth",
+// "urls" → "URLs".
 func label(name string) string {
 	var b strings.Builder
 	for i, r := range name {
@@ -140,7 +141,14 @@ func label(name string) string {
 		}
 		b.WriteRune(r)
 	}
-	return b.String()
+	words := strings.Fields(b.String())
+	acronyms := map[string]string{"url": "URL", "urls": "URLs", "id": "ID", "ids": "IDs", "txt": "TXT", "html": "HTML", "api": "API"}
+	for i, w := range words {
+		if a, ok := acronyms[strings.ToLower(w)]; ok {
+			words[i] = a
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 func defaultText(raw json.RawMessage) string {

@@ -262,6 +262,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	checkInert("job page")
+	shot("job")
 	if got := eval(`document.querySelector("table.rows").textContent.includes('<script>window.__pwned=1</script>')`); got != true {
 		t.Errorf("the hostile title is not shown as text in the rows")
 	}
@@ -317,7 +318,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// the log shows it, and a redelivery to the healed receiver succeeds.
 	run("see the failed deliveries", chromedp.WaitVisible(css(`#deliveries tr[data-event="scraper.job.finished"] .status[data-status=failed]`)))
 	checkInert("delivery log")
-	shot("job")
+	shot("deliveries")
 	hook.healed.Store(true)
 	run("redeliver the finished event", chromedp.Click(css(`#deliveries tr[data-event="scraper.job.finished"] button.redeliver`)),
 		chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))
@@ -341,12 +342,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := eval(`document.querySelector("#secret code").checkVisibility()`); got != false {
 		t.Errorf("the secret is visible before it is asked for")
 	}
+	shot("account")
 	run("reveal the secret", chromedp.Click(css(`#secret summary`)))
 	before := text(`#secret code`)
 	if !strings.HasPrefix(before, "whsec_") {
 		t.Fatalf("secret shown: %q", before)
 	}
-	shot("account")
 	run("rotate it", chromedp.Click(css(`#rotate`)), chromedp.WaitVisible(css(`#previous-secret`)),
 		chromedp.Click(css(`#secret summary`)))
 	after := text(`#secret code`)
