@@ -111,6 +111,9 @@ type Config struct {
 	// web console's Events handler), which checks the caller itself; nil
 	// leaves the route out.
 	Events http.Handler
+	// Nodes lists the trawl processes sharing the database and how long ago
+	// each renewed its liveness record; nil leaves GET /nodes out.
+	Nodes func(ctx context.Context) ([]Node, error)
 }
 
 // server holds one API's dependencies and its router.
@@ -126,6 +129,7 @@ type server struct {
 	links     func(job *trawl.Job) *DataLinks
 	webhooks  Webhooks
 	accounts  Accounts
+	nodes     func(ctx context.Context) ([]Node, error)
 	exports   *Exports
 
 	mux *http.ServeMux
@@ -168,6 +172,7 @@ func newServer(c Config) *server {
 		webhooks:  c.Webhooks,
 		accounts:  c.Accounts,
 		exports:   c.Exports,
+		nodes:     c.Nodes,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())
@@ -175,6 +180,9 @@ func newServer(c Config) *server {
 	s.addRoutes(api)
 	if s.webhooks != nil {
 		s.addWebhookRoutes(api)
+	}
+	if s.nodes != nil {
+		s.addNodeRoutes(api)
 	}
 	if s.accounts != nil {
 		s.addAccountRoutes(api)

@@ -10,7 +10,7 @@ import (
 
 type accountPage struct {
 	Account          *trawl.Account
-	PreviousUntil    *time.Time // when the rotated-out secret stops signing; nil when none signs
+	PreviousUntil    []time.Time // when each rotated-out secret that still signs stops, newest first
 	Keys             []*trawl.APIKey
 	CurrentKeyPrefix string
 	NewKey           string // a key just created, shown this once
@@ -27,8 +27,11 @@ func (w *Console) showAccount(rw http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	p := accountPage{Account: a, Keys: keys, CurrentKeyPrefix: trawl.KeyPrefix(s.key), NewKey: newKey}
-	if a.PreviousSecretExpiresAt != nil && w.c.Now().Before(*a.PreviousSecretExpiresAt) {
-		p.PreviousUntil = a.PreviousSecretExpiresAt
+	now := w.c.Now()
+	for _, prev := range a.PreviousSecrets {
+		if now.Before(prev.ExpiresAt) {
+			p.PreviousUntil = append(p.PreviousUntil, prev.ExpiresAt)
+		}
 	}
 	v := viewFor(s, "Account", "account")
 	v.Notice = noticeText(r.URL.Query().Get("done"))

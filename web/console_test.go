@@ -244,7 +244,7 @@ func TestHostileContentIsText(t *testing.T) {
 	hostile := `<script>alert(1)</script>"><img src=x onerror=alert(2)>`
 	job := b.job(b.a.ID, func(j *trawl.Job) { j.StopReason = hostile; j.Status = trawl.StatusFailed })
 	row, _ := json.Marshal(map[string]any{"url": "https://x.example/", "title": hostile, "extra " + hostile: strings.Repeat(hostile, 5)})
-	event := &trawl.Event{ID: "msg_1", JobID: job.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`)}
+	event := &trawl.Event{ID: "msg_1", AccountID: b.a.ID, JobID: job.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`)}
 	err := b.db.InTx(t.Context(), func(tx store.Tx) error {
 		if _, err := tx.InsertRows(job, []json.RawMessage{row}); err != nil {
 			return err
@@ -348,7 +348,7 @@ func TestAccountPage(t *testing.T) {
 		t.Fatalf("rotate: %d", resp.StatusCode)
 	}
 	a, _ := b.db.Account(t.Context(), b.a.ID)
-	if a.WebhookSecret == b.a.WebhookSecret || a.PreviousWebhookSecret != b.a.WebhookSecret || a.PreviousSecretExpiresAt == nil {
+	if a.WebhookSecret == b.a.WebhookSecret || len(a.PreviousSecrets) != 1 || a.PreviousSecrets[0].Secret != b.a.WebhookSecret {
 		t.Errorf("after rotation: %+v", a)
 	}
 	_, body = br.get(resp.Header.Get("Location"))

@@ -40,6 +40,7 @@ const (
 // webhook-id ID).
 type WebhookMessage struct {
 	ID        string `json:"id"`   // the webhook-id header
+	Seq       int64  `json:"seq"`  // the event's number, increasing in the order events were stored
 	Type      string `json:"type"` // the event, e.g. scraper.job.finished
 	JobID     int64  `json:"jobId"`
 	CreatedAt string `json:"createdAt"`
@@ -337,7 +338,7 @@ func (st *stream) webhookMessage(ctx context.Context, e *trawl.Event) ([]byte, e
 			return nil, err
 		}
 	}
-	return json.Marshal(WebhookMessage{ID: e.ID, Type: e.Type, JobID: e.JobID,
+	return json.Marshal(WebhookMessage{ID: e.ID, Seq: e.Seq, Type: e.Type, JobID: e.JobID,
 		CreatedAt: e.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), Body: string(body)})
 }
 

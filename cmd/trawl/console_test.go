@@ -322,13 +322,30 @@ func TestConsoleInBrowser(t *testing.T) {
 	hook.healed.Store(true)
 	run("redeliver the finished event", chromedp.Click(css(`#deliveries tr[data-event="scraper.job.finished"] button.redeliver`)),
 		chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))
-	run("redeliver the rest", chromedp.Click(css(`#redeliver-failed`)), chromedp.WaitVisible(css(`.notice`)))
-	waitFor(t, time.Minute, "the rest to be delivered", func() bool {
-		if chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(css(`#deliveries`))) != nil {
-			return false
-		}
-		return eval(`document.querySelector("#redeliver-failed") === null`) == true
+	run("redeliver the rest", chromedp.Click(css(`#redeliver-failed`)))
+	waitFor(t, time.Minute, "the page after redelivering the rest", func() bool {
+		url, err := chromedp.Run(ctx, chromedp.Location())
+		return err == nil && strings.Contains(url, "done=redelivered-all")
 	})
+	jobPath := strings.TrimPrefix(eval(`location.pathname`).(string), "/console/jobs/")
+	waitFor(t, time.Minute, "the rest to be delivered", func() bool {
+		var log struct {
+			Data []struct {
+				DeliveryState string `json:"deliveryState"`
+			} `json:"data"`
+		}
+		in.do("GET", "/scrapers/jobs/"+jobPath+"/webhook-deliveries", nil, &log)
+		for _, a := range log.Data {
+			if a.DeliveryState != "delivered" {
+				return false
+			}
+		}
+		return len(log.Data) > 0
+	})
+	run("see every delivery done", chromedp.Reload(), chromedp.WaitVisible(css(`#deliveries`)))
+	if got := eval(`document.querySelectorAll("#deliveries .status:not([data-status=delivered])").length === 0 && !document.querySelector("#redeliver-failed")`); got != true {
+		t.Errorf("after every redelivery the log still shows undelivered events")
+	}
 
 	// The jobs list shows the job, finished.
 	run("open the jobs", chromedp.Navigate(in.base+"/console/"), chromedp.WaitVisible(css(`table.jobs`)))

@@ -54,9 +54,8 @@ func (db *DB) AttemptsSince(ctx context.Context, accountID int64, since time.Tim
 
 // EventsSince implements store.Store.
 func (db *DB) EventsSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.Event, error) {
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT e.id, e.job_id, e.event_type, e.payload, e.state, e.attempts,
-		e.created_at, e.delivered_at FROM events e JOIN jobs j ON j.id = e.job_id
-		WHERE j.account_id = ? AND e.created_at > ? ORDER BY e.created_at, e.id LIMIT ?`), accountID, micros(since), limit)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events
+		WHERE account_id = ? AND created_at > ? ORDER BY created_at, seq LIMIT ?`), accountID, micros(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list events since %s: %w", since, err)
 	}

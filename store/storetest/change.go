@@ -53,8 +53,8 @@ func testChangeFeed(t *testing.T, s store.Store) {
 	// Events and attempts of both accounts; each account sees its own.
 	var evA, evB *trawl.Event
 	err = s.InTx(ctx(t), func(tx store.Tx) error {
-		evA = &trawl.Event{ID: trawl.NewUUID(), JobID: ja.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{"a":1}`)}
-		evB = &trawl.Event{ID: trawl.NewUUID(), JobID: jb.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{"b":1}`)}
+		evA = &trawl.Event{ID: trawl.NewUUID(), AccountID: a.ID, JobID: ja.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{"a":1}`)}
+		evB = &trawl.Event{ID: trawl.NewUUID(), AccountID: b.ID, JobID: jb.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{"b":1}`)}
 		if err := tx.InsertEvent(evA); err != nil {
 			return err
 		}
