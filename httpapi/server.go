@@ -107,6 +107,10 @@ type Config struct {
 	// Exports serves the downloads (signed links and their API-key twins);
 	// nil leaves those routes out.
 	Exports *Exports
+	// Events serves GET /events, the stream of an account's changes (the
+	// web console's Events handler), which checks the caller itself; nil
+	// leaves the route out.
+	Events http.Handler
 	// Nodes lists the trawl processes sharing the database and how long ago
 	// each renewed its liveness record; nil leaves GET /nodes out.
 	Nodes func(ctx context.Context) ([]Node, error)
@@ -185,6 +189,9 @@ func newServer(c Config) *server {
 	}
 	if s.exports != nil {
 		s.addExportRoutes(api)
+	}
+	if c.Events != nil {
+		s.addEventRoutes(api, c.Events)
 	}
 	s.finishSpec(api)
 	s.handler = s.instrument(http.HandlerFunc(s.route))

@@ -22,6 +22,7 @@ import (
 	"github.com/trawlhq/trawl/scrape/contacts"
 	"github.com/trawlhq/trawl/scrape/crawler"
 	"github.com/trawlhq/trawl/scrape/googlemaps"
+	"github.com/trawlhq/trawl/web"
 	"github.com/trawlhq/trawl/webhook"
 )
 
@@ -193,9 +194,12 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
+	var console *web.Console
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
+		console = newConsole(db, svc, hooks, scrapers, signer, publicURL, exportKey, log)
+		mountConsole(root, console)
 		root.Handle("/", httpapi.New(httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
@@ -209,6 +213,7 @@ func (c *serveCmd) Run(e *env) error {
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Nodes:     nodeList(eng),
 			Ready:     ready,
+			Events:    console.Events(),
 		}))
 	}
 	srv := &http.Server{
@@ -217,6 +222,9 @@ func (c *serveCmd) Run(e *env) error {
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if console != nil {
+		srv.RegisterOnShutdown(console.Close) // open event streams end, so the drain need not wait for them
 	}
 
 	if err := eng.Start(ctx); err != nil {

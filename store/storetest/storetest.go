@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		"Outbox":               testOutbox,
 		"AccountEvents":        testAccountEvents,
 		"DispatchTasks":        testDispatchTasks,
+		"ChangeFeed":           testChangeFeed,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
