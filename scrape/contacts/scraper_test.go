@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
 )
 
 func TestScraper(t *testing.T) {
@@ -64,4 +67,8 @@ func TestScraper(t *testing.T) {
 	if diff := cmp.Diff(want, row); diff != "" {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}
+}
+
+func newFetcher(c *http.Client) *scrape.Fetcher {
+	return scrape.NewFetcher(scrape.FetcherOptions{Client: c, PerHostRate: 1000, RetryBaseDelay: time.Millisecond})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // Slug is the crawler's path segment: POST /scrapers/crawler/jobs.
@@ -147,7 +148,7 @@ func (c *Crawler) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 	}
 	res.Credits = 1
 	contentType := resp.Header.Get("Content-Type")
-	if !IsHTML(contentType, resp.Body) {
+	if !page.IsHTML(contentType, resp.Body) {
 		mediaType, _, _ := mime.ParseMediaType(contentType)
 		if mediaType == "" {
 			mediaType = "unknown"
@@ -159,31 +160,31 @@ func (c *Crawler) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 	if err != nil {
 		final, _ = url.Parse(t.URL)
 	}
-	want := Formats{
+	want := page.Formats{
 		Text:     slices.Contains(p.OutputFormat, FormatText),
 		Markdown: slices.Contains(p.OutputFormat, FormatMarkdown),
 		HTML:     slices.Contains(p.OutputFormat, FormatHTML),
 	}
-	page, err := ParsePage(resp.Body, contentType, final, want)
+	pg, err := page.ParsePage(resp.Body, contentType, final, want)
 	if err != nil {
 		row.Error = "Could not read the page: " + err.Error()
 		return rowResult(res, row)
 	}
-	row.Title = page.Title
+	row.Title = pg.Title
 	if want.Text {
-		row.Text = &page.Text
+		row.Text = &pg.Text
 	}
 	if want.Markdown {
-		row.Markdown = &page.Markdown
+		row.Markdown = &pg.Markdown
 	}
 	if want.HTML {
-		row.HTML = &page.HTML
+		row.HTML = &pg.HTML
 	}
 	if resp.Truncated {
 		row.Error = "The page was cut at the body size limit; the row holds its start."
 	}
 	if t.Depth < p.MaxDepth {
-		next, err := c.follow(&p, t, page.Links)
+		next, err := c.follow(&p, t, pg.Links)
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +203,7 @@ func (c *Crawler) follow(p *Params, t task, links []string) ([]trawl.TaskSpec, e
 	var out []trawl.TaskSpec
 	for _, link := range links {
 		u, err := url.Parse(link)
-		if err != nil || !SameHost(u, t.Host) || !m.allows(u.Path) || link == t.URL {
+		if err != nil || !page.SameHost(u, t.Host) || !m.allows(u.Path) || link == t.URL {
 			continue
 		}
 		spec, err := taskSpec(task{URL: link, Depth: t.Depth + 1, Host: t.Host})

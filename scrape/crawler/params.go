@@ -3,13 +3,13 @@ package crawler
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // Parameter limits.
@@ -17,7 +17,6 @@ const (
 	MaxURLs     = 100
 	MaxDepth    = 20
 	maxPatterns = 50
-	maxURLLen   = 2048
 )
 
 // Output formats a row can carry.
@@ -60,7 +59,7 @@ func ParseParams(body []byte) (*Params, error) {
 	p := &Params{MaxDepth: 1, OutputFormat: []string{FormatText}, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	p.URLs = URLList(&v, "urls", in.URLs, MaxURLs)
+	p.URLs = page.URLList(&v, "urls", in.URLs, MaxURLs)
 
 	if scrape.Present(in.MaxDepth) {
 		if d, err := scrape.StrictInt(in.MaxDepth); err != nil || d < 0 || d > MaxDepth {
@@ -99,47 +98,6 @@ func ParseParams(body []byte) (*Params, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// URLList validates a required list of 1 to maxItems absolute http or https
-// URLs, each at most 2048 characters, and returns them canonical
-// ([NormalizeURL]) with repeats dropped. Each problem is added to v against
-// field ("urls") or the item ("urls[2]"). The contacts scraper takes its
-// URLs the same way.
-func URLList(v *trawl.Invalid, field string, raw json.RawMessage, maxItems int) []string {
-	if !scrape.Present(raw) {
-		v.Add(field, "is required: a list of 1 to %d http or https URLs", maxItems)
-		return nil
-	}
-	urls, ok := scrape.StringList(raw)
-	if !ok {
-		v.Add(field, "must be an array of strings")
-		return nil
-	}
-	if len(urls) == 0 || len(urls) > maxItems {
-		v.Add(field, "must hold 1 to %d URLs, not %d", maxItems, len(urls))
-		return nil
-	}
-	var out []string
-	for i, raw := range urls {
-		item := fmt.Sprintf("%s[%d]", field, i)
-		if len(raw) > maxURLLen {
-			v.Add(item, "must be at most %d characters", maxURLLen)
-			continue
-		}
-		u, err := url.Parse(strings.TrimSpace(raw))
-		if err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-			var norm string
-			if norm, err = NormalizeURL(nil, u.String()); err == nil {
-				if !slices.Contains(out, norm) {
-					out = append(out, norm)
-				}
-				continue
-			}
-		}
-		v.Add(item, "must be an absolute http or https URL, not %q", raw)
-	}
-	return out
 }
 
 // patterns validates a list of path regexes.

@@ -1,4 +1,4 @@
-package contacts
+package page
 
 import (
 	"cmp"
@@ -8,8 +8,6 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-
-	"github.com/trawlhq/trawl/scrape/crawler"
 )
 
 // Caps on what one page yields, so a directory page or a hostile one cannot
@@ -57,14 +55,14 @@ type PageContacts struct {
 // JSON-LD email fields, microdata itemprop="email", Cloudflare-protected
 // addresses (data-cfemail and /cdn-cgi/l/email-protection#…), and the
 // visible text's "name [at] domain [dot] com" spellings. The charset is
-// decoded as the crawler does ([crawler.DecodeHTML]).
+// decoded as the crawler does ([DecodeHTML]).
 //
 // ExtractPage never fails: a body it cannot parse as HTML (nesting deeper
 // than 512 elements) is scanned as plain text for addresses. Its time is
 // linear in the size of body. It is safe for concurrent use and does not keep
 // or modify body or pageURL.
 func ExtractPage(body []byte, contentType string, pageURL *url.URL) PageContacts {
-	decoded, err := crawler.DecodeHTML(body, contentType)
+	decoded, err := DecodeHTML(body, contentType)
 	if err != nil {
 		decoded = strings.ToValidUTF8(string(body), "\uFFFD")
 	}
@@ -82,7 +80,7 @@ func ExtractPage(body []byte, contentType string, pageURL *url.URL) PageContacts
 // pageExtractor holds the state of one ExtractPage call.
 type pageExtractor struct {
 	page      *url.URL // nil when unknown
-	pageCanon string   // page in crawler.NormalizeURL form
+	pageCanon string   // page in NormalizeURL form
 	base      *url.URL // the page URL or its <base href>
 	baseSet   bool
 	scope     *siteScope
@@ -103,7 +101,7 @@ func newPageExtractor(page *url.URL) *pageExtractor {
 	ex := &pageExtractor{page: page, base: page, scope: newSiteScope(), seenProf: map[string]bool{}, linkIndex: map[string]int{}}
 	if page != nil {
 		ex.scope.add(page)
-		ex.pageCanon, _ = crawler.NormalizeURL(nil, page.String())
+		ex.pageCanon, _ = NormalizeURL(nil, page.String())
 		ex.ownSite = registrableDomain(page.Hostname())
 	}
 	return ex
@@ -226,7 +224,7 @@ func (ex *pageExtractor) element(n *html.Node) bool {
 		}
 	case atom.Link:
 		if href, ok := lookupAttr(n, "href"); ok {
-			if u, err := crawler.NormalizeURL(ex.base, href); err == nil {
+			if u, err := NormalizeURL(ex.base, href); err == nil {
 				ex.addProfile(u)
 			}
 		}
@@ -310,7 +308,7 @@ func (ex *pageExtractor) link(n *html.Node, href string) {
 		ex.addPhone(cleanTel(trimmed))
 		return
 	}
-	abs, err := crawler.NormalizeURL(ex.base, href)
+	abs, err := NormalizeURL(ex.base, href)
 	if err != nil {
 		return
 	}
@@ -418,20 +416,6 @@ func isBlock(a atom.Atom) bool {
 		return true
 	}
 	return false
-}
-
-func lookupAttr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-func attr(n *html.Node, key string) string {
-	v, _ := lookupAttr(n, key)
-	return v
 }
 
 // orderedSet keeps strings in first-seen order without duplicates.

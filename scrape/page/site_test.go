@@ -1,10 +1,9 @@
-package contacts
+package page
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +16,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/trawlhq/trawl/egress"
 	"github.com/trawlhq/trawl/scrape"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // sites serves testdata/sites/<host>/ for whatever host a request names: "/"
 // is index.html, "/a/b" is a/b.html or a/b/index.html, robots.txt is served
@@ -124,24 +122,24 @@ func TestExtractGolden(t *testing.T) {
 	tests := []struct {
 		name string
 		url  string
-		opts Options
+		opts SiteOptions
 	}{
 		// A German bakery: www redirect, Cloudflare, JSON-LD, robots.txt,
 		// a 404 link, (punkt) spelling, retina file names, Sentry and Wix.
-		{"baeckerei-sonnenschein.de", "http://baeckerei-sonnenschein.de/", Options{}},
+		{"baeckerei-sonnenschein.de", "http://baeckerei-sonnenschein.de/", SiteOptions{}},
 		// A US studio on .com: region from JSON-LD, multi-recipient mailto,
 		// microdata, spelled-out addresses, placeholders, npm versions,
 		// hex and overlong local parts, share links, profile-or-not links.
-		{"northwind-studio.com", "http://northwind-studio.com/", Options{}},
+		{"northwind-studio.com", "http://northwind-studio.com/", SiteOptions{}},
 		// A Japanese restaurant in Shift_JIS with full-width ＠ and ．.
-		{"sakura-ramen.jp", "http://sakura-ramen.jp/", Options{}},
+		{"sakura-ramen.jp", "http://sakura-ramen.jp/", SiteOptions{}},
 		// A British café given without a scheme: broken JSON-LD, robots.txt.
-		{"harbour-cafe.co.uk", "harbour-cafe.co.uk", Options{}},
+		{"harbour-cafe.co.uk", "harbour-cafe.co.uk", SiteOptions{}},
 		// A deep start page on a generic ccTLD: the home page is read for
 		// its contact link; only numbers with a + are kept.
-		{"pixelforge.io", "http://pixelforge.io/products/forge-cli", Options{}},
+		{"pixelforge.io", "http://pixelforge.io/products/forge-cli", SiteOptions{}},
 		// No such site: every page is a 404.
-		{"closed-shop.net", "http://closed-shop.net/", Options{}},
+		{"closed-shop.net", "http://closed-shop.net/", SiteOptions{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +150,7 @@ func TestExtractGolden(t *testing.T) {
 			}
 			got := golden{Credits: credits, Row: row}
 			file := filepath.Join("testdata", "golden", tt.name+".json")
-			if *update {
+			if *updateGolden {
 				b, err := json.MarshalIndent(got, "", "  ")
 				if err != nil {
 					t.Fatal(err)
@@ -207,7 +205,7 @@ func TestExtractRowJSON(t *testing.T) {
 		var skip json.RawMessage
 		dec.Decode(&skip)
 	}
-	if diff := cmp.Diff(Columns(), keys); diff != "" {
+	if diff := cmp.Diff(ContactColumns(), keys); diff != "" {
 		t.Errorf("row keys are not the columns in order (-columns +keys):\n%s", diff)
 	}
 }
@@ -243,18 +241,18 @@ func TestExtractSiteErrors(t *testing.T) {
 		name    string
 		f       *scrape.Fetcher
 		url     string
-		opts    Options
+		opts    SiteOptions
 		want    string
 		credits int64
 	}{
-		{"egress guard", newFetcher(guarded), srv.URL + "/", Options{},
+		{"egress guard", newFetcher(guarded), srv.URL + "/", SiteOptions{},
 			"Blocked by trawl's egress guard: the address is loopback, private, link-local or reserved " +
 				"(an operator can allow private networks with TRAWL_ALLOW_PRIVATE_NETWORKS=true).", 0},
-		{"dns", newFetcher(&http.Client{Transport: noDNS}), "http://gone.example/", Options{}, "Could not resolve host gone.example.", 0},
-		{"robots.txt", plain, srv.URL + "/private", Options{}, "Disallowed by robots.txt.", 0},
-		{"500 then 404 home", plain, srv.URL + "/broken", Options{}, "HTTP 500 Internal Server Error", 0},
-		{"not html", plain, srv.URL + "/menu.pdf", Options{MaxPages: -1}, "Not an HTML page (content type application/pdf).", 1},
-		{"not a url", plain, "mailto:a@b.example", Options{}, "Not an http or https URL.", 0},
+		{"dns", newFetcher(&http.Client{Transport: noDNS}), "http://gone.example/", SiteOptions{}, "Could not resolve host gone.example.", 0},
+		{"robots.txt", plain, srv.URL + "/private", SiteOptions{}, "Disallowed by robots.txt.", 0},
+		{"500 then 404 home", plain, srv.URL + "/broken", SiteOptions{}, "HTTP 500 Internal Server Error", 0},
+		{"not html", plain, srv.URL + "/menu.pdf", SiteOptions{MaxPages: -1}, "Not an HTML page (content type application/pdf).", 1},
+		{"not a url", plain, "mailto:a@b.example", SiteOptions{}, "Not an http or https URL.", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,7 +296,7 @@ func TestExtractContextEnds(t *testing.T) {
 		<-started // the page is being fetched: end the context mid-request
 		cancel()
 	}()
-	got, _, err := Extract(ctx, newFetcher(&http.Client{Transport: tr}), srv.URL, Options{IgnoreRobots: true})
+	got, _, err := Extract(ctx, newFetcher(&http.Client{Transport: tr}), srv.URL, SiteOptions{IgnoreRobots: true})
 	if !errors.Is(err, context.Canceled) || got != nil {
 		t.Fatalf("Extract: got (%v, %v), want context.Canceled", got, err)
 	}
@@ -322,7 +320,7 @@ func TestExtractTimeoutKeepsWhatWasFound(t *testing.T) {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	got, credits, err := Extract(t.Context(), newFetcher(&http.Client{Transport: tr}), srv.URL,
-		Options{IgnoreRobots: true, Timeout: 300 * time.Millisecond})
+		SiteOptions{IgnoreRobots: true, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
@@ -364,7 +362,7 @@ func TestExtractNonUTF8(t *testing.T) {
 		"/latin1": {"kontakt@firma-mueller.de"},
 		"/sjis":   {"info@tokyo-sushi.jp"},
 	} {
-		got, _, err := Extract(t.Context(), f, srv.URL+path, Options{MaxPages: -1, IgnoreRobots: true})
+		got, _, err := Extract(t.Context(), f, srv.URL+path, SiteOptions{MaxPages: -1, IgnoreRobots: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,7 +396,7 @@ func TestExtractIgnoresOffSiteRedirects(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f := dialAllFetcher(t, srv.Listener.Addr().String())
 
-	got, credits, err := Extract(t.Context(), f, "http://shop-example.de/", Options{IgnoreRobots: true})
+	got, credits, err := Extract(t.Context(), f, "http://shop-example.de/", SiteOptions{IgnoreRobots: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +405,7 @@ func TestExtractIgnoresOffSiteRedirects(t *testing.T) {
 	}
 
 	// A business whose website is its Facebook page: that page only.
-	got, _, err = Extract(t.Context(), f, "http://www.facebook.com/AcmeTools", Options{IgnoreRobots: true})
+	got, _, err = Extract(t.Context(), f, "http://www.facebook.com/AcmeTools", SiteOptions{IgnoreRobots: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package crawler
+package page
 
 // DecodeHTML returns an HTML response body as valid UTF-8, choosing the
 // charset exactly as [ParsePage] does: a byte order mark, the charset

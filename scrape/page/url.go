@@ -1,11 +1,17 @@
-package crawler
+package page
 
 import (
+	"encoding/json"
+	"slices"
+
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
 )
 
 // NormalizeURL resolves ref against base and returns the canonical string
@@ -133,4 +139,48 @@ func SameHost(u *url.URL, host string) bool {
 		return false
 	}
 	return a == b
+}
+
+// MaxURLLen is the longest URL a scraper takes as input.
+const MaxURLLen = 2048
+
+// URLList validates a required list of 1 to maxItems absolute http or https
+// URLs, each at most 2048 characters, and returns them canonical
+// ([NormalizeURL]) with repeats dropped. Each problem is added to v against
+// field ("urls") or the item ("urls[2]"). Every scraper that takes a
+// "urls" list reads it this way.
+func URLList(v *trawl.Invalid, field string, raw json.RawMessage, maxItems int) []string {
+	if !scrape.Present(raw) {
+		v.Add(field, "is required: a list of 1 to %d http or https URLs", maxItems)
+		return nil
+	}
+	urls, ok := scrape.StringList(raw)
+	if !ok {
+		v.Add(field, "must be an array of strings")
+		return nil
+	}
+	if len(urls) == 0 || len(urls) > maxItems {
+		v.Add(field, "must hold 1 to %d URLs, not %d", maxItems, len(urls))
+		return nil
+	}
+	var out []string
+	for i, raw := range urls {
+		item := fmt.Sprintf("%s[%d]", field, i)
+		if len(raw) > MaxURLLen {
+			v.Add(item, "must be at most %d characters", MaxURLLen)
+			continue
+		}
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+			var norm string
+			if norm, err = NormalizeURL(nil, u.String()); err == nil {
+				if !slices.Contains(out, norm) {
+					out = append(out, norm)
+				}
+				continue
+			}
+		}
+		v.Add(item, "must be an absolute http or https URL, not %q", raw)
+	}
+	return out
 }

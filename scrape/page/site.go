@@ -1,4 +1,4 @@
-package contacts
+package page
 
 import (
 	"context"
@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl/scrape"
-	"github.com/trawlhq/trawl/scrape/crawler"
 )
 
-// Defaults and bounds of Options.
+// Defaults and bounds of SiteOptions.
 const (
-	DefaultMaxPages = 5               // Options.MaxPages
-	MaxPages        = 20              // the most Options.MaxPages can ask for
-	DefaultTimeout  = 2 * time.Minute // Options.Timeout
+	DefaultMaxPages = 5               // SiteOptions.MaxPages
+	MaxPages        = 20              // the most SiteOptions.MaxPages can ask for
+	DefaultTimeout  = 2 * time.Minute // SiteOptions.Timeout
 	// maxPerKind caps each list of a site's Contacts.
 	maxPerKind = 100
 	// maxLinkDepth is how many links away from the given page a page may be
@@ -32,9 +31,9 @@ const (
 	depthPenalty = 10
 )
 
-// Options tune Extract. The zero value reads the given page and up to five
+// SiteOptions tune Extract. The zero value reads the given page and up to five
 // more, honours robots.txt, and takes the phone region from the site.
-type Options struct {
+type SiteOptions struct {
 	// MaxPages is how many same-site pages are read after the given one,
 	// most likely to hold contacts first: 0 means DefaultMaxPages, a
 	// negative value none (the given page only); at most MaxPages (20).
@@ -91,7 +90,7 @@ type Contacts struct {
 // HTML page) is not an error: the Contacts says why in Error, with empty
 // lists. err is non-nil only when ctx ends first; the Contacts is then nil.
 // Extract is safe for concurrent use.
-func Extract(ctx context.Context, f *scrape.Fetcher, siteURL string, opts Options) (_ *Contacts, credits int64, err error) {
+func Extract(ctx context.Context, f *scrape.Fetcher, siteURL string, opts SiteOptions) (_ *Contacts, credits int64, err error) {
 	switch {
 	case opts.MaxPages == 0:
 		opts.MaxPages = DefaultMaxPages
@@ -129,7 +128,7 @@ func Extract(ctx context.Context, f *scrape.Fetcher, siteURL string, opts Option
 // siteReader is the state of one Extract.
 type siteReader struct {
 	f     *scrape.Fetcher
-	opts  Options
+	opts  SiteOptions
 	scope *siteScope
 
 	queue []candidate
@@ -193,7 +192,7 @@ func (r *siteReader) page(ctx, budget context.Context, rawURL string, depth int)
 	if perr != nil {
 		final, _ = url.Parse(rawURL)
 	}
-	if canon, err := crawler.NormalizeURL(nil, final.String()); err == nil {
+	if canon, err := NormalizeURL(nil, final.String()); err == nil {
 		r.seen[canon] = true
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -202,7 +201,7 @@ func (r *siteReader) page(ctx, budget context.Context, rawURL string, depth int)
 	}
 	r.credits++
 	contentType := resp.Header.Get("Content-Type")
-	if !crawler.IsHTML(contentType, resp.Body) {
+	if !IsHTML(contentType, resp.Body) {
 		mediaType, _, _ := mime.ParseMediaType(contentType)
 		if mediaType == "" {
 			mediaType = "unknown"
@@ -336,7 +335,7 @@ func (r *siteReader) finish() *Contacts {
 	return out
 }
 
-// region picks the phone region: Options.Region, the given URL's or the
+// region picks the phone region: SiteOptions.Region, the given URL's or the
 // first page's country-code TLD, else the first page hint.
 func (r *siteReader) region() string {
 	if reg := strings.ToUpper(r.opts.Region); knownRegion(reg) {
@@ -368,9 +367,18 @@ func startURL(raw string) (*url.URL, error) {
 		}
 		raw = "http://" + raw
 	}
-	canon, err := crawler.NormalizeURL(nil, raw)
+	canon, err := NormalizeURL(nil, raw)
 	if err != nil {
 		return nil, err
 	}
 	return url.Parse(canon)
+}
+
+// ContactColumns are the fields of a Contacts row, in export order.
+func ContactColumns() []string {
+	cols := []string{"url", "domain", "emails", "phoneNumbers"}
+	for _, n := range networks() {
+		cols = append(cols, string(n))
+	}
+	return append(cols, "pagesVisited", "error")
 }

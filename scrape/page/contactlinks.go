@@ -1,4 +1,4 @@
-package contacts
+package page
 
 import (
 	"net"
@@ -12,7 +12,7 @@ import (
 
 // Link is a same-site link that may lead to contact details.
 type Link struct {
-	URL string // absolute and canonical (crawler.NormalizeURL): no fragment
+	URL string // absolute and canonical (NormalizeURL): no fragment
 	// Kind is what the link probably leads to: "contact", "impressum"
 	// (imprint, legal notice), "about", "team", "legal", "support",
 	// "locations", "privacy" or "home".
