@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/trawlhq/trawl"
@@ -19,28 +18,21 @@ const (
 	maxPatterns = 50
 )
 
-// Output formats a row can carry.
-const (
-	FormatText     = "text"
-	FormatMarkdown = "markdown"
-	FormatHTML     = "html"
-)
-
-func formats() []string { return []string{FormatText, FormatMarkdown, FormatHTML} }
-
 // Params are a crawler job's parameters, normalised: defaults filled in, the
-// start URLs canonical.
+// start URLs canonical. The page options (outputFormat, extractRules…) apply
+// to every page of the crawl.
 type Params struct {
 	URLs             []string `json:"urls"`
 	MaxDepth         int      `json:"maxDepth"`
 	IncludePaths     []string `json:"includePaths"`
 	ExcludePaths     []string `json:"excludePaths"`
-	OutputFormat     []string `json:"outputFormat"`
 	RespectRobotsTxt bool     `json:"respectRobotsTxt"`
+	page.Options
 }
 
 // input is the create body as sent; fields are raw so that a wrong type is
-// reported against its own field.
+// reported against its own field. The page options are read by
+// page.ParseOptions.
 type input struct {
 	URLs             json.RawMessage `json:"urls"`
 	MaxDepth         json.RawMessage `json:"maxDepth"`
@@ -56,7 +48,7 @@ func ParseParams(body []byte) (*Params, error) {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, trawl.Errorf(trawl.EMALFORMED, "The request body is not valid JSON: %v.", err)
 	}
-	p := &Params{MaxDepth: 1, OutputFormat: []string{FormatText}, RespectRobotsTxt: true}
+	p := &Params{MaxDepth: 1, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
 	p.URLs = page.URLList(&v, "urls", in.URLs, MaxURLs)
@@ -71,23 +63,9 @@ func ParseParams(body []byte) (*Params, error) {
 	p.IncludePaths = patterns("includePaths", in.IncludePaths, &v)
 	p.ExcludePaths = patterns("excludePaths", in.ExcludePaths, &v)
 
-	if scrape.Present(in.OutputFormat) {
-		list, ok := oneOrList(in.OutputFormat)
-		switch {
-		case !ok:
-			v.Add("outputFormat", "must be an array of formats (allowed: %s)", strings.Join(formats(), ", "))
-		case len(list) == 0:
-			v.Add("outputFormat", "must name at least one format (allowed: %s)", strings.Join(formats(), ", "))
-		default:
-			p.OutputFormat = nil
-			for i, f := range list {
-				if !slices.Contains(formats(), f) {
-					v.Add(fmt.Sprintf("outputFormat[%d]", i), "unknown format %q; allowed: %s", f, strings.Join(formats(), ", "))
-				} else if !slices.Contains(p.OutputFormat, f) {
-					p.OutputFormat = append(p.OutputFormat, f)
-				}
-			}
-		}
+	p.Options = page.ParseOptions(&v, body, page.Options{OutputFormat: []string{page.FormatText}})
+	if scrape.Present(in.OutputFormat) && len(p.OutputFormat) == 0 && v.Err() == nil {
+		v.Add("outputFormat", "must name at least one format (allowed: %s)", strings.Join(page.FormatNames(), ", "))
 	}
 	if scrape.Present(in.RespectRobotsTxt) {
 		if err := json.Unmarshal(in.RespectRobotsTxt, &p.RespectRobotsTxt); err != nil {
