@@ -107,7 +107,16 @@ func (s *server) addWebRoutes(api huma.API) {
 					Description: describe(params[name]), Schema: &huma.Schema{Type: huma.TypeString}})
 			}
 		}
-		huma.Register(api, s.private(api, op, 400, 403, 413, 422, 429, 502), s.scrapeWeb)
+		op = s.private(api, op, 400, 403, 413, 422, 429, 502)
+		if method == http.MethodPost {
+			huma.Register(api, op, func(ctx context.Context, in *webPostInput) (*webOutput, error) {
+				return s.scrapeWeb(ctx, in.RawBody)
+			})
+		} else {
+			huma.Register(api, op, func(ctx context.Context, in *webGetInput) (*webOutput, error) {
+				return s.scrapeWeb(ctx, page.FromQuery(in.query, "url"))
+			})
+		}
 	}
 }
 
@@ -139,18 +148,21 @@ func webResponses() map[string]*huma.Response {
 	}}
 }
 
-// webInput is a /scrape/web request: the JSON body of a POST, or the query
-// of a GET turned into the same JSON.
-type webInput struct {
+// webPostInput is a POST /scrape/web request: its JSON body.
+type webPostInput struct {
 	RawBody []byte
-	query   url.Values
-	method  string
 }
 
-// Resolve implements huma.Resolver: it keeps the query of a GET, whose
-// parameters are too free-form (repeated keys, brackets) for huma's binding.
-func (in *webInput) Resolve(ctx huma.Context) []error {
-	in.method = ctx.Method()
+// webGetInput is a GET /scrape/web request: its query, turned into the JSON
+// a POST sends.
+type webGetInput struct {
+	query url.Values
+}
+
+// Resolve implements huma.Resolver: it keeps the query, whose parameters
+// are too free-form (repeated keys, brackets, comma lists) for huma's
+// binding.
+func (in *webGetInput) Resolve(ctx huma.Context) []error {
 	u := ctx.URL()
 	in.query = u.Query()
 	return nil
@@ -162,11 +174,8 @@ type webOutput struct {
 	Body        []byte
 }
 
-func (s *server) scrapeWeb(ctx context.Context, in *webInput) (*webOutput, error) {
-	body := in.RawBody
-	if in.method == http.MethodGet {
-		body = page.FromQuery(in.query, "url")
-	}
+// scrapeWeb serves both methods once the request is a JSON body.
+func (s *server) scrapeWeb(ctx context.Context, body []byte) (*webOutput, error) {
 	target, opts, err := parseWebBody(body, s.web.CanAI())
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
