@@ -99,6 +99,7 @@ func (s *server) addWebRoutes(api huma.API) {
 		if method == http.MethodPost {
 			op.MaxBodyBytes = s.maxBody + 1
 			op.BodyReadTimeout = 30 * time.Second
+			op.SkipValidateBody = true // parseWebBody validates, with the same messages as GET
 			op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
 				"application/json": {Schema: webBodySchema(params)}}}
 		} else {
