@@ -424,3 +424,57 @@ func TestCatalogueMatchesOpenAPI(t *testing.T) {
 		t.Errorf("GET parameters %v, catalogue properties %v", params, props)
 	}
 }
+
+// TestScrapeWebAI answers aiExtractRules with a fake OpenAI-compatible
+// server: a valid answer is aiResponse; one that is not JSON leaves every
+// field null and says why in aiError.
+func TestScrapeWebAI(t *testing.T) {
+	t.Parallel()
+	site := webSite(t)
+	answers := map[string]string{"/good/v1/chat/completions": `{"heading": "Hello", "emails": ["info@acme-widgets.com"]}`,
+		"/bad/v1/chat/completions": `I think the heading is Hello.`}
+	llmSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		if json.NewDecoder(r.Body).Decode(&req) != nil || !strings.Contains(req.Messages[len(req.Messages)-1].Content, "# Hello") {
+			http.Error(w, "the page's Markdown is missing", http.StatusBadRequest)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]any{"content": answers[r.URL.Path]}}}})
+	}))
+	t.Cleanup(llmSrv.Close)
+	client := egress.NewClient(egress.Options{AllowHosts: []string{"127.0.0.1"}})
+	t.Cleanup(client.CloseIdleConnections)
+	rules := `{"heading": {"type": "string"}, "emails": {"type": "list", "output": "string"}}`
+	for _, tt := range []struct {
+		path string
+		want string
+	}{
+		{"/good/v1", `{"emails":["info@acme-widgets.com"],"heading":"Hello"}`},
+		{"/bad/v1", `{"emails":null,"heading":null}`},
+	} {
+		llm, err := page.NewLLM(page.LLMConfig{URL: llmSrv.URL + tt.path, Model: "m", Client: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := setup(t, func(c *Config) { c.Web = newTestEngine(t, llm) })
+		body := `{"url": "` + site.URL + `/page", "jsRendering": false, "outputFormat": ["json"], "aiExtractRules": ` + rules + `}`
+		for _, w := range []*httptest.ResponseRecorder{
+			b.do(t, http.MethodPost, "/scrape/web", body),
+			b.do(t, http.MethodGet, "/scrape/web?"+toQuery(t, body), ""),
+		} {
+			var got struct {
+				AIResponse json.RawMessage `json:"aiResponse"`
+				AIError    string          `json:"aiError"`
+			}
+			wantOK(t, w, &got)
+			if string(got.AIResponse) != tt.want {
+				t.Errorf("%s: aiResponse %s, want %s", tt.path, got.AIResponse, tt.want)
+			}
+			if (tt.path == "/bad/v1") != strings.Contains(got.AIError, "not JSON") {
+				t.Errorf("%s: aiError %q", tt.path, got.AIError)
+			}
+		}
+	}
+}

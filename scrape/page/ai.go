@@ -306,7 +306,7 @@ func (l *LLM) Extract(ctx context.Context, markdown string, rules json.RawMessag
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: the model did not answer within %v", ErrLLM, l.c.Timeout)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrLLM, err)
+		return nil, fmt.Errorf("%w: %w", ErrLLM, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxLLMAnswer))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/textproto"
 	"slices"
 	"strings"
@@ -231,8 +232,8 @@ func extractRules(v *trawl.Invalid, raw json.RawMessage) map[string]string {
 		v.Add("extractRules", "must hold at most %d rules", maxRules)
 		return nil
 	}
-	for name, rule := range rules {
-		if _, _, err := parseRule(rule); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(rules)) {
+		if _, _, err := parseRule(rules[name]); err != nil {
 			v.Add("extractRules."+name, "%v", err)
 		}
 	}
@@ -280,7 +281,8 @@ func headers(v *trawl.Invalid, raw json.RawMessage) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, len(in))
-	for name, val := range in {
+	for _, name := range slices.Sorted(maps.Keys(in)) {
+		val := in[name]
 		canon := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
 		switch {
 		case canon == "" || strings.ContainsAny(name, " \t\r\n:"):
