@@ -61,7 +61,7 @@ func TestScraper(t *testing.T) {
 		"url": srv.URL + "/", "domain": "127.0.0.1",
 		"emails": []any{"hi@acme-tools.com"}, "phoneNumbers": []any{"+442079460958"},
 		"linkedin": []any{}, "xcom": []any{}, "facebook": []any{}, "instagram": []any{}, "youtube": []any{},
-		"tiktok": []any{}, "pinterest": []any{}, "github": []any{},
+		"tiktok": []any{}, "pinterest": []any{}, "github": []any{}, "dribbble": []any{}, "clutch": []any{},
 		"pagesVisited": []any{srv.URL + "/", srv.URL + "/contact"},
 	}
 	if diff := cmp.Diff(want, row); diff != "" {

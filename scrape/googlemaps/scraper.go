@@ -328,7 +328,7 @@ func isSocial(site string) bool {
 // than null, as the contacts scraper's rows do.
 func (r *row) fillEmpty() {
 	for _, l := range []*[]string{&r.Emails, &r.PhoneNumbers, &r.LinkedIn, &r.XCom, &r.Facebook, &r.Instagram,
-		&r.YouTube, &r.TikTok, &r.Pinterest, &r.GitHub} {
+		&r.YouTube, &r.TikTok, &r.Pinterest, &r.GitHub, &r.Dribbble, &r.Clutch} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -21,6 +21,8 @@ const (
 	TikTok    Network = "tiktok"
 	Pinterest Network = "pinterest"
 	GitHub    Network = "github"
+	Dribbble  Network = "dribbble"
+	Clutch    Network = "clutch"
 )
 
 // Profiles are links to a business's profiles, one list per network, each
@@ -35,6 +37,8 @@ type Profiles struct {
 	TikTok    []string `json:"tiktok"`
 	Pinterest []string `json:"pinterest"`
 	GitHub    []string `json:"github"`
+	Dribbble  []string `json:"dribbble"`
+	Clutch    []string `json:"clutch"`
 }
 
 // list returns the field of p for n.
@@ -56,6 +60,10 @@ func (p *Profiles) list(n Network) *[]string {
 		return &p.Pinterest
 	case GitHub:
 		return &p.GitHub
+	case Dribbble:
+		return &p.Dribbble
+	case Clutch:
+		return &p.Clutch
 	}
 	return nil
 }
@@ -74,7 +82,7 @@ func (p *Profiles) Add(raw string) bool {
 }
 
 func networks() []Network {
-	return []Network{LinkedIn, XCom, Facebook, Instagram, YouTube, TikTok, Pinterest, GitHub}
+	return []Network{LinkedIn, XCom, Facebook, Instagram, YouTube, TikTok, Pinterest, GitHub, Dribbble, Clutch}
 }
 
 var (
@@ -87,6 +95,8 @@ var (
 	youtubeNameRE     = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,100}$`)
 	linkedinSlugRE    = regexp.MustCompile(`^[\p{L}\p{N}_.\-%]{2,100}$`)
 	digitsRE          = regexp.MustCompile(`^[0-9]{5,20}$`)
+	dribbbleHandleRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{2,40}$`)
+	clutchSlugRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,120}$`)
 )
 
 func set(words ...string) map[string]bool {
@@ -123,6 +133,11 @@ var (
 		"new", "organizations", "codespaces", "search", "logout", "signup", "account", "dashboard", "stars",
 		"watching", "blog", "mobile", "github", "features", "resources", "solutions", "premium-support", "orgs")
 )
+
+var dribbbleReserved = set("shots", "designers", "jobs", "tags", "search", "session", "signup", "about", "stories",
+	"pro", "learn", "hiring", "resources", "following", "followers", "places", "colors", "account", "uploads",
+	"shop", "teams", "for-designers", "terms", "privacy", "contact", "advertise", "directories", "freelance-jobs",
+	"designer-search", "services", "projects", "auth", "oauth", "api", "dribbble")
 
 // ProfileURL reports whether raw, an absolute URL, points at a profile on one
 // of the networks, and returns the profile's canonical URL: https, the
@@ -194,13 +209,25 @@ func ProfileURL(raw string) (Network, string, bool) {
 			return "", "", false
 		}
 		return GitHub, "https://github.com/" + strings.ToLower(segs[0]), true
+	case "dribbble":
+		if len(segs) == 0 || len(segs) > 2 || !dribbbleHandleRE.MatchString(segs[0]) || dribbbleReserved[strings.ToLower(segs[0])] ||
+			(len(segs) == 2 && segs[1] != "about" && segs[1] != "shots") {
+			return "", "", false
+		}
+		return Dribbble, "https://dribbble.com/" + strings.ToLower(segs[0]), true
+	case "clutch":
+		// Only firm profiles: clutch.co/profile/<firm>.
+		if len(segs) < 2 || segs[0] != "profile" || !clutchSlugRE.MatchString(strings.ToLower(segs[1])) {
+			return "", "", false
+		}
+		return Clutch, "https://clutch.co/profile/" + strings.ToLower(segs[1]), true
 	}
 	return "", "", false
 }
 
 // profileHosts are the names a profile URL's host holds.
 var profileHosts = []string{"linkedin.", "twitter.", "x.com", "facebook.", "fb.com", "instagram.", "youtube.",
-	"tiktok.", "pinterest.", "github."}
+	"tiktok.", "pinterest.", "github.", "dribbble.", "clutch."}
 
 // mayBeProfile is a cheap test that raw's scheme and host (its first
 // characters) name one of the networks, so that most links are never parsed
@@ -232,8 +259,12 @@ func siteName(host string) string {
 	switch label {
 	case "linkedin", "facebook", "instagram", "youtube", "tiktok", "pinterest":
 		return label
-	case "twitter", "x", "fb", "github":
+	case "twitter", "x", "fb", "github", "dribbble":
 		if strings.HasSuffix(reg, ".com") {
+			return label
+		}
+	case "clutch":
+		if reg == "clutch.co" {
 			return label
 		}
 	}

@@ -4,7 +4,7 @@ import "strings"
 
 // IsSocialHost reports whether host (a host name, without a port) belongs to
 // one of the social networks whose profile links Extract collects: LinkedIn,
-// X (Twitter), Facebook, Instagram, YouTube, TikTok, Pinterest or GitHub,
+// X (Twitter), Facebook, Instagram, YouTube, TikTok, Pinterest, GitHub, Dribbble or Clutch,
 // on any of their subdomains and country domains. The Google Maps scraper
 // uses it to leave alone a place whose "website" is a social profile: such a
 // page is not the business's own site and is not read for emails. It is safe
