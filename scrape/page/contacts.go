@@ -26,8 +26,9 @@ type PageContacts struct {
 	// package documentation) and de-duplicated, in document order.
 	Emails []string
 	// Phones are numbers as written in tel: and callto: links, JSON-LD and
-	// microdata telephone fields and og:phone_number, trimmed and
-	// de-duplicated, in document order. Normalise them with
+	// microdata telephone fields, og:phone_number and the visible text (in
+	// international form or right after a phone word; see scanPhones),
+	// trimmed and de-duplicated, in document order. Normalise them with
 	// [NormalizePhone]; Region helps.
 	Phones []string
 	// Region is the country the page says it is about, as an ISO 3166-1
@@ -155,6 +156,7 @@ func (ex *pageExtractor) addProfile(rawURL string) bool {
 func (ex *pageExtractor) scanText(s string) {
 	scanEmails(s, ex.addEmail)
 	scanObfuscated(s, ex.ownSite, ex.addEmail)
+	scanPhones(s, ex.addPhone)
 }
 
 // flushText scans the text gathered since the last block boundary, so that

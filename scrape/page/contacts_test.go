@@ -122,7 +122,12 @@ func TestExtractPagePhonesAndRegion(t *testing.T) {
 			[]string{"+1 415 867 5309", "415-867-5310", "(415) 867-5311", "415 867 5312"}, "US"},
 		{"addressCountry beats lang", `<html lang="en-GB"><span itemprop="addressCountry">IE</span>`, nil, "IE"},
 		{"country names are not codes", `<html lang="fr"><script type="application/ld+json">{"addressCountry":"France"}</script>`, nil, ""},
-		{"phone numbers in text are not taken", `<p>Tel. 030 1234567</p>`, nil, ""},
+		{"phone numbers in text after a phone word", `<p>Tel. 030 1234567</p><p>Call us: (415) 867-5309!</p><p>Telefon: 089/12345-678</p>`,
+			[]string{"030 1234567", "(415) 867-5309", "089/12345-678"}, ""},
+		{"international numbers in text", `<footer>Acme Ltd · +44 20 7946 0958 · London</footer>`, []string{"+44 20 7946 0958"}, ""},
+		{"numbers in text that are not phones", `<p>Order 1234567 shipped 2024-01-15, 15.01.2024. Server 192.168.10.1.</p>
+			<p>Fax: 030 7654321. Tel. price 1.299,00 EUR. Open 2019 - 2024. VAT DE123456789. Tel.: #9876543</p>
+			<p>Phone: 12345678901234567890</p><p>Call 5 000 000 people</p>`, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,10 @@
 //     JSON-LD and microdata, Cloudflare-protected addresses and "name [at]
 //     domain [dot] com" spellings; file names, version strings, tracking and
 //     placeholder domains and hash-like local parts are dropped. Phone
-//     numbers are normalised to E.164 with libphonenumber.
+//     numbers come from tel: links, structured data and the visible text
+//     (written internationally or right after a phone word, never dates,
+//     prices, addresses or fax numbers) and are normalised to E.164 with
+//     libphonenumber; invalid ones are dropped.
 //   - Page options ([Options]): output formats, extractRules, excludeTags and
 //     includeOnlyTags, removeBase64Images, extractEmails, extractLinks,
 //     headers, aiExtractRules and the rendering options, decoded and
