@@ -269,3 +269,38 @@ func TestScrapeWebGetLikeN8N(t *testing.T) {
 		t.Errorf("status %d, %+v", code, e)
 	}
 }
+
+// TestQuotaEndToEnd sets an account's credit quota with `trawl quota` while
+// trawl serves: past it, /scrape/web and new jobs are 403 and the usage
+// endpoint says so.
+func TestQuotaEndToEnd(t *testing.T) {
+	t.Parallel()
+	site := shopSite(t)
+	dir := t.TempDir()
+	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": dir}))
+	var out syncBuffer
+	if err := run(t.Context(), []string{"quota", "1", "1", "--data-dir", dir}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatalf("trawl quota: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "account 1: quota 1, used 0") {
+		t.Errorf("trawl quota printed %q", out.String())
+	}
+	body := `{"url": "` + site.URL + `/", "outputFormat": ["json"]}`
+	if code := in.do("POST", "/scrape/web", body, nil); code != 200 {
+		t.Fatalf("first call: %d", code)
+	}
+	var refused map[string]any
+	if code := in.do("POST", "/scrape/web", body, &refused); code != 403 || refused["code"] != "credits_exhausted" {
+		t.Errorf("past the quota: %d %v", code, refused)
+	}
+	if code := in.do("POST", "/scrapers/crawler/jobs", `{"urls": ["`+site.URL+`"]}`, nil); code != 403 {
+		t.Errorf("a job past the quota: %d, want 403", code)
+	}
+	var usage struct {
+		Data struct{ TotalCredits, AvailableCredits, UsedCredits int64 }
+	}
+	in.do("GET", "/user/me/usage", nil, &usage)
+	if usage.Data.TotalCredits != 1 || usage.Data.AvailableCredits != 0 || usage.Data.UsedCredits != 1 {
+		t.Errorf("usage: %+v", usage.Data)
+	}
+}

@@ -31,7 +31,7 @@ func (db *DB) Usage(ctx context.Context, accountID int64) (*trawl.Usage, error) 
 	if quota.Valid {
 		u.Quota = &quota.Int64
 	}
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT COALESCE(SUM(credits_spent), 0) FROM jobs WHERE account_id = ?`),
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT CAST(COALESCE(SUM(credits_spent), 0) AS BIGINT) FROM jobs WHERE account_id = ?`),
 		accountID).Scan(&u.JobCredits); err != nil {
 		return nil, fmt.Errorf("read job credits of account %d: %w", accountID, err)
 	}
