@@ -22,8 +22,9 @@ import (
 // WebScraper reads one page with its options; *page.Engine implements it.
 type WebScraper interface {
 	Scrape(ctx context.Context, req page.Request) (*page.Result, error)
-	// CanAI reports whether aiExtractRules can be answered.
-	CanAI() bool
+	// Check adds to v the options this trawl cannot serve (aiExtractRules
+	// without a model, a proxy label no pool has).
+	Check(v *trawl.Invalid, o *page.Options)
 }
 
 // Usage counts what accounts spend and holds their quotas; the SQL store
@@ -177,7 +178,7 @@ type webOutput struct {
 
 // scrapeWeb serves both methods once the request is a JSON body.
 func (s *server) scrapeWeb(ctx context.Context, body []byte) (*webOutput, error) {
-	target, opts, err := parseWebBody(body, s.web.CanAI())
+	target, opts, err := parseWebBody(body, s.web)
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
@@ -222,7 +223,7 @@ func (s *server) scrapeWeb(ctx context.Context, body []byte) (*webOutput, error)
 }
 
 // parseWebBody reads url and the page options of a /scrape/web request.
-func parseWebBody(body []byte, canAI bool) (string, page.Options, error) {
+func parseWebBody(body []byte, web WebScraper) (string, page.Options, error) {
 	var v trawl.Invalid
 	var in struct {
 		URL json.RawMessage `json:"url"`
@@ -241,8 +242,8 @@ func parseWebBody(body []byte, canAI bool) (string, page.Options, error) {
 		target = u.String()
 	}
 	opts := page.ParseOptions(&v, body, webDefaults())
-	if len(opts.AIExtractRules) > 0 && !canAI {
-		v.Add("aiExtractRules", "%s", page.ErrNoLLM.Error())
+	if v.Err() == nil {
+		web.Check(&v, &opts)
 	}
 	return target, opts, v.Err()
 }

@@ -283,7 +283,7 @@ type blockingWeb struct {
 	release chan struct{}
 }
 
-func (b *blockingWeb) CanAI() bool { return false }
+func (b *blockingWeb) Check(*trawl.Invalid, *page.Options) {}
 
 func (b *blockingWeb) Scrape(ctx context.Context, _ page.Request) (*page.Result, error) {
 	b.started <- struct{}{}
@@ -475,6 +475,29 @@ func TestScrapeWebAI(t *testing.T) {
 			if (tt.path == "/bad/v1") != strings.Contains(got.AIError, "not JSON") {
 				t.Errorf("%s: aiError %q", tt.path, got.AIError)
 			}
+		}
+	}
+}
+
+// TestScrapeWebProxyLabels refuses, naming the field, a proxyType or
+// proxyCountry that no labelled proxy pool serves.
+func TestScrapeWebProxyLabels(t *testing.T) {
+	t.Parallel()
+	pool, err := scrape.NewProxyPool([]string{"http://127.0.0.1:9#type=datacenter&country=US", "http://127.0.0.1:9#type=datacenter&country=DE"}, scrape.ProxyPoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := egress.NewClient(egress.Options{AllowPrivateNetworks: true})
+	t.Cleanup(client.CloseIdleConnections)
+	engine := page.NewEngine(page.EngineConfig{Fetcher: scrape.NewFetcher(scrape.FetcherOptions{Client: client}), Proxies: pool})
+	b := setup(t, func(c *Config) { c.Web = engine })
+	for body, field := range map[string]string{
+		`{"url": "https://shop.example/", "proxyType": "datacenter", "proxyCountry": "JP"}`: "proxyCountry",
+		`{"url": "https://shop.example/", "proxyType": "residential", "proxyCountry": "US"}`: "proxyType",
+	} {
+		e := wantError(t, b.do(t, http.MethodPost, "/scrape/web", body), http.StatusUnprocessableEntity)
+		if len(e.Errors) != 1 || e.Errors[0].Field != field || !strings.Contains(e.Errors[0].Message, "datacenter/US, datacenter/DE") {
+			t.Errorf("%s: %+v", body, e)
 		}
 	}
 }

@@ -25,7 +25,7 @@ type pageFlags struct {
 // with. The LLM client goes through the egress guard like every other
 // outbound request; only the configured LLM host is let through by name.
 func (f pageFlags) pageEngine(fetcher *scrape.Fetcher, proxies *scrape.ProxyPool, allowPrivate bool) (*page.Engine, error) {
-	cfg := page.EngineConfig{Fetcher: fetcher, Proxied: proxies.Len() > 0}
+	cfg := page.EngineConfig{Fetcher: fetcher, Proxies: proxies}
 	if f.LLMURL != "" || f.LLMModel != "" {
 		u, err := url.Parse(f.LLMURL)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {

@@ -34,7 +34,7 @@ type serveCmd struct {
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
 	AllowPrivateNetworks   bool          `name:"allow-private-networks" env:"TRAWL_ALLOW_PRIVATE_NETWORKS" help:"Allow scrapes and webhooks to loopback, private and link-local addresses."`
 	Role                   string        `name:"role" env:"TRAWL_ROLE" default:"all" enum:"all,api,worker" help:"What this node does: ${enum}."`
-	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while."`
+	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while. An entry may end in a label, #type=datacenter&country=US, that proxyType and proxyCountry choose by."`
 	UserAgent              string        `name:"user-agent" env:"TRAWL_USER_AGENT" help:"User-Agent of scraper requests (default trawl/<version>)."`
 	ScrapeWorkers          int           `name:"scrape-workers" env:"TRAWL_SCRAPE_WORKERS" default:"16" help:"Tasks run at once on this node."`
 	WebhookWorkers         int           `name:"webhook-workers" env:"TRAWL_WEBHOOK_WORKERS" default:"32" help:"Webhook deliveries in flight on this node."`

@@ -100,10 +100,12 @@ func (c *Crawler) Parse(body json.RawMessage) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(p.AIExtractRules) > 0 && (c.engine == nil || !c.engine.CanAI()) {
+	if c.engine != nil {
 		var v trawl.Invalid
-		v.Add("aiExtractRules", "%s", page.ErrNoLLM.Error())
-		return nil, v.Err()
+		c.engine.Check(&v, &p.Options)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(p)
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
 )
 
@@ -28,9 +29,10 @@ type EngineConfig struct {
 	Renderer Renderer
 	// LLM, when set, answers aiExtractRules; nil makes them ErrNoLLM.
 	LLM *LLM
-	// Proxied says outbound requests go through TRAWL_PROXY_URLS; it is only
-	// reported (Result.Proxy).
-	Proxied bool
+	// Proxies is the pool the Fetcher's client sends through (nil: direct).
+	// When its proxies are labelled, a request's proxyType and proxyCountry
+	// choose among them; Result.Proxy says which way a request went.
+	Proxies *scrape.ProxyPool
 }
 
 // Engine reads pages with their options: fetch (or render), then the tag
@@ -48,6 +50,29 @@ func NewEngine(c EngineConfig) *Engine {
 
 // CanAI reports whether aiExtractRules can be answered.
 func (e *Engine) CanAI() bool { return e.c.LLM != nil }
+
+// Check adds to v what this trawl cannot do of o: aiExtractRules without a
+// model, a proxyType or proxyCountry no labelled proxy pool serves. It is
+// called when a request or job is accepted, so that it is refused with a 422
+// naming the field rather than failing later.
+func (e *Engine) Check(v *trawl.Invalid, o *Options) {
+	if len(o.AIExtractRules) > 0 && e.c.LLM == nil {
+		v.Add("aiExtractRules", "%s", ErrNoLLM.Error())
+	}
+	want := scrape.ProxyLabel{Type: o.ProxyType, Country: o.ProxyCountry}
+	if _, ok := e.c.Proxies.Route(want); !ok {
+		field := "proxyCountry"
+		if _, typeOK := e.c.Proxies.Route(scrape.ProxyLabel{Type: o.ProxyType}); !typeOK {
+			field = "proxyType"
+		}
+		v.Add(field, "no proxy in TRAWL_PROXY_URLS is labelled %s; the labelled pools are: %s", want, e.labels())
+	}
+}
+
+// labels lists the labels of the proxy pool, for error messages.
+func (e *Engine) labels() string {
+	return strings.Join(e.c.Proxies.Labels(), ", ")
+}
 
 // Request is one page to read.
 type Request struct {
@@ -90,7 +115,9 @@ type Result struct {
 	Rendered   bool
 	RenderNote string
 	Screenshot []byte
-	// Proxy is "direct" or "pool" (TRAWL_PROXY_URLS).
+	// Proxy is how the request left: "direct", "pool" (TRAWL_PROXY_URLS,
+	// unlabelled) or the label of the proxies that served it
+	// ("datacenter/US").
 	Proxy string
 	// IsHTML says the body was parsed as HTML.
 	IsHTML    bool
@@ -109,10 +136,15 @@ func (e *Engine) Scrape(ctx context.Context, req Request) (*Result, error) {
 	if len(o.AIExtractRules) > 0 && e.c.LLM == nil {
 		return nil, ErrNoLLM
 	}
-	res := &Result{Proxy: "direct"}
-	if e.c.Proxied {
-		res.Proxy = "pool"
+	want := scrape.ProxyLabel{Type: o.ProxyType, Country: o.ProxyCountry}
+	route, ok := e.c.Proxies.Route(want)
+	if !ok {
+		return nil, fmt.Errorf("%w: no proxy is labelled %s", scrape.ErrNoProxy, want)
 	}
+	if e.c.Proxies.Labelled() {
+		ctx = scrape.WithProxyLabel(ctx, want)
+	}
+	res := &Result{Proxy: route}
 	header := make(http.Header, len(o.Headers))
 	for k, v := range o.Headers {
 		header.Set(k, v)
