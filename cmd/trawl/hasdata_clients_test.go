@@ -304,3 +304,26 @@ func TestQuotaEndToEnd(t *testing.T) {
 		t.Errorf("usage: %+v", usage.Data)
 	}
 }
+
+// TestEveryURLFails: a job whose every page fails ends finished, with one
+// row per URL saying why, as the README promises.
+func TestEveryURLFails(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(gone.Close)
+	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir()}))
+	var created jobRecord
+	body := `{"urls": ["` + gone.URL + `/a", "` + gone.URL + `/b"], "outputFormat": ["json"]}`
+	if code := in.do("POST", "/scrapers/crawler/jobs", body, &created); code != 200 {
+		t.Fatalf("create: %d", code)
+	}
+	rec := in.waitTerminal(created.ID, 60*time.Second)
+	if rec.Status != "finished" || rec.DataRowsCount != 2 || rec.CreditsSpent != 0 {
+		t.Fatalf("record: %+v, want finished with 2 rows and no credits", rec)
+	}
+	for _, r := range in.allRows(created.ID) {
+		if r["error"] != "Page not found" {
+			t.Errorf("row %v: error %v", r["url"], r["error"])
+		}
+	}
+}
