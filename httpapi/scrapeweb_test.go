@@ -492,7 +492,7 @@ func TestScrapeWebProxyLabels(t *testing.T) {
 	engine := page.NewEngine(page.EngineConfig{Fetcher: scrape.NewFetcher(scrape.FetcherOptions{Client: client}), Proxies: pool})
 	b := setup(t, func(c *Config) { c.Web = engine })
 	for body, field := range map[string]string{
-		`{"url": "https://shop.example/", "proxyType": "datacenter", "proxyCountry": "JP"}`: "proxyCountry",
+		`{"url": "https://shop.example/", "proxyType": "datacenter", "proxyCountry": "JP"}`:  "proxyCountry",
 		`{"url": "https://shop.example/", "proxyType": "residential", "proxyCountry": "US"}`: "proxyType",
 	} {
 		e := wantError(t, b.do(t, http.MethodPost, "/scrape/web", body), http.StatusUnprocessableEntity)
