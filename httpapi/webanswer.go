@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -103,8 +104,14 @@ func webJSON(id, target string, res *page.Result, o *page.Options) *orderedJSON 
 		out.set("links", nonNilStrings(res.Links))
 	}
 	if o.Screenshot {
-		// No screenshot store yet: null says none was taken.
-		out.set("screenshot", nil)
+		// trawl keeps no screenshot store: the image comes inline, as a
+		// data: URL a browser or an <img> opens like HasData's link. null
+		// says none was taken (no browser).
+		var shot any
+		if len(res.Screenshot) > 0 {
+			shot = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(res.Screenshot)
+		}
+		out.set("screenshot", shot)
 	}
 	return out
 }
