@@ -1,0 +1,63 @@
+package browser
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// treeRSS returns the resident memory, in bytes, of process pid and all its
+// descendants, read from /proc. It returns 0 where /proc is unreadable (not
+// Linux), which never triggers a recycle. Shared pages are counted in every
+// process that maps them, so the sum overstates the true footprint; the
+// limit is a ceiling on that sum.
+func treeRSS(pid int) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	children := make(map[int][]int)
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces and parentheses.
+		rparen := bytes.LastIndexByte(b, ')')
+		lparen := bytes.IndexByte(b, '(')
+		if rparen < 0 || lparen < 0 {
+			continue
+		}
+		self, err1 := strconv.Atoi(string(bytes.TrimSpace(b[:lparen])))
+		fields := bytes.Fields(b[rparen+1:])
+		if err1 != nil || len(fields) < 2 {
+			continue
+		}
+		ppid, err := strconv.Atoi(string(fields[1]))
+		if err != nil {
+			continue
+		}
+		children[ppid] = append(children[ppid], self)
+	}
+	page := int64(os.Getpagesize())
+	var total int64
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		queue = append(queue, children[p]...)
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/statm")
+		if err != nil {
+			continue
+		}
+		f := bytes.Fields(b)
+		if len(f) < 2 {
+			continue
+		}
+		if n, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
+			total += n * page
+		}
+	}
+	return total
+}
