@@ -127,9 +127,9 @@ func (c *Config) validate() error {
 
 type nopObserver struct{}
 
-func (nopObserver) TabsBusy(int)                        {}
+func (nopObserver) TabsBusy(int)                       {}
 func (nopObserver) PageRendered(string, time.Duration) {}
-func (nopObserver) BrowserRestarted(string)             {}
+func (nopObserver) BrowserRestarted(string)            {}
 
 // chromiumNames are the binaries looked for on PATH, Debian's first.
 var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome", "chrome", "headless-shell"}
