@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -107,6 +108,15 @@ type Config struct {
 	// Exports serves the downloads (signed links and their API-key twins);
 	// nil leaves those routes out.
 	Exports *Exports
+	// Web serves /scrape/web and the catalogue (GET /apis); nil leaves them
+	// out.
+	Web WebScraper
+	// WebConcurrency is how many /scrape/web calls one account may have in
+	// flight; default DefaultWebConcurrency.
+	WebConcurrency int
+	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
+	// quota); nil counts nothing and reports every account unlimited.
+	Usage Usage
 }
 
 // server holds one API's dependencies and its router.
@@ -123,6 +133,9 @@ type server struct {
 	webhooks  Webhooks
 	accounts  Accounts
 	exports   *Exports
+	web       WebScraper
+	webSlots  *slots
+	usage     Usage
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -164,6 +177,9 @@ func newServer(c Config) *server {
 		webhooks:  c.Webhooks,
 		accounts:  c.Accounts,
 		exports:   c.Exports,
+		web:       c.Web,
+		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
+		usage:     c.Usage,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

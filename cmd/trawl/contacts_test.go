@@ -82,13 +82,13 @@ func TestContactsEndToEnd(t *testing.T) {
 			"phoneNumbers": []any{"+442079460958"},
 			"linkedin":     []any{"https://www.linkedin.com/company/acme-widgets"},
 			"instagram":    []any{"https://www.instagram.com/acmewidgets"},
-			"xcom":         none, "facebook": none, "youtube": none, "tiktok": none, "pinterest": none, "github": none,
+			"xcom":         none, "facebook": none, "youtube": none, "tiktok": none, "pinterest": none, "github": none, "dribbble": none, "clutch": none,
 			"pagesVisited": []any{web.URL + "/", web.URL + "/contact"},
 		},
 		{
 			"url": gone.URL + "/about", "domain": "127.0.0.1",
 			"emails": none, "phoneNumbers": none, "linkedin": none, "xcom": none, "facebook": none, "instagram": none,
-			"youtube": none, "tiktok": none, "pinterest": none, "github": none, "pagesVisited": none,
+			"youtube": none, "tiktok": none, "pinterest": none, "github": none, "dribbble": none, "clutch": none, "pagesVisited": none,
 			"error": "Page not found",
 		},
 	}
