@@ -29,12 +29,12 @@ const blockedMemory = time.Minute
 // names themselves, so the address checked is the address connected to. It
 // listens on 127.0.0.1 only.
 type proxy struct {
-	ln     net.Listener
-	srv    *http.Server
-	dialer *net.Dialer
-	rp     *httputil.ReverseProxy
-	tr     *http.Transport
-	log    *slog.Logger
+	ln   net.Listener
+	srv  *http.Server
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	rp   *httputil.ReverseProxy
+	tr   *http.Transport
+	log  *slog.Logger
 
 	mu      sync.Mutex
 	tunnels map[net.Conn]struct{}
@@ -52,7 +52,7 @@ func startProxy(o egress.Options, log *slog.Logger) (*proxy, error) {
 	o.FollowRedirects = false // the browser follows redirects itself, each one through here
 	p := &proxy{
 		ln:      ln,
-		dialer:  egress.NewDialer(o),
+		dial:    egress.NewDialContext(o),
 		tr:      egress.NewTransport(o),
 		log:     log,
 		tunnels: make(map[net.Conn]struct{}),
@@ -112,7 +112,7 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 // tunnel serves CONNECT: dial the target through the guard, then copy bytes
 // both ways until either side closes.
 func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
-	up, err := p.dialer.DialContext(r.Context(), "tcp", r.Host)
+	up, err := p.dial(r.Context(), "tcp", r.Host)
 	if err != nil {
 		if egress.IsBlocked(err) {
 			p.noteBlocked(r.Host)

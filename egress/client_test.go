@@ -511,14 +511,14 @@ func TestAllowLetsThroughOnlyThePrefix(t *testing.T) {
 			c.Close()
 		}
 	}()
-	d := NewDialer(Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	c, err := d.DialContext(context.Background(), "tcp", ln.Addr().String())
+	dial := NewDialContext(Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	c, err := dial(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatalf("dial the allowed address: %v", err)
 	}
 	c.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	_, err = d.DialContext(context.Background(), "tcp", net.JoinHostPort("127.0.0.2", port))
+	_, err = dial(context.Background(), "tcp", net.JoinHostPort("127.0.0.2", port))
 	if !IsBlocked(err) {
 		t.Fatalf("dial 127.0.0.2: got %v, want a guard refusal", err)
 	}
