@@ -40,9 +40,9 @@ const jpegQuality = 85
 // Request is one page to render. Render reads it and keeps nothing.
 type Request struct {
 	URL     string        // absolute http or https URL
-	Wait    time.Duration // pause after load (and after WaitFor), at most MaxWait
-	WaitFor string        // CSS selector to wait for after load, until the page deadline
-	// Scenario runs after WaitFor and before Wait, in order.
+	Wait    time.Duration // pause after load, at most MaxWait
+	WaitFor string        // CSS selector to wait for after Wait, until the page deadline
+	// Scenario runs last (after load, Wait and WaitFor), in order.
 	Scenario       []Step
 	Screenshot     ImageFormat // full-page screenshot; NoScreenshot for none
 	BlockResources bool        // refuse images, fonts, media and stylesheets
@@ -71,7 +71,7 @@ type Page struct {
 }
 
 // Render loads req.URL in a fresh incognito tab and returns the DOM after
-// scripts ran, WaitFor appeared, the scenario ran and Wait elapsed. It waits
+// scripts ran, Wait elapsed, WaitFor appeared and the scenario ran. It waits
 // for a free tab first. The page is bounded by Config.PageTimeout and by ctx.
 // If the browser dies meanwhile the page is tried once more in a new one.
 //
@@ -280,6 +280,11 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 		return nil, fmt.Errorf("%w: %s", egress.ErrBlocked, hostPort(req.URL))
 	}
 
+	if req.Wait > 0 {
+		if err := chromedp.Do(tctx, chromedp.Sleep(req.Wait)); err != nil {
+			return nil, wrap(err)
+		}
+	}
 	if req.WaitFor != "" {
 		if err := chromedp.Do(tctx, chromedp.WaitReady(chromedp.CSS(req.WaitFor))); err != nil {
 			if ctx.Err() != nil {
@@ -294,11 +299,6 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 				return nil, fmt.Errorf("%w: %w", err, ctx.Err())
 			}
 			return nil, err
-		}
-	}
-	if req.Wait > 0 {
-		if err := chromedp.Do(tctx, chromedp.Sleep(req.Wait)); err != nil {
-			return nil, wrap(err)
 		}
 	}
 

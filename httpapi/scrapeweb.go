@@ -341,8 +341,12 @@ func webJSON(id, target string, res *page.Result, o *page.Options) *orderedJSON 
 		out.set("links", nonNilStrings(res.Links))
 	}
 	if o.Screenshot {
-		// No screenshot store yet: null says none was taken.
-		out.set("screenshot", nil)
+		// A signed link to the stored image; null when none was taken.
+		if res.ScreenshotURL != "" {
+			out.set("screenshot", res.ScreenshotURL)
+		} else {
+			out.set("screenshot", nil)
+		}
 	}
 	return out
 }

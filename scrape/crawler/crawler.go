@@ -54,7 +54,10 @@ type Row struct {
 	AIResponse *string   `json:"aiResponse,omitempty"`
 	Emails     *[]string `json:"emails,omitempty"`
 	Links      *[]string `json:"links,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	// Screenshot is the signed link of the page's screenshot (jsRendering
+	// with screenshot).
+	Screenshot string `json:"screenshot,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // task is the payload of one crawl task.
@@ -226,6 +229,7 @@ func fillRow(row *Row, pg *page.Result, o *page.Options) {
 	if o.ExtractLinks {
 		row.Links = &pg.Links
 	}
+	row.Screenshot = pg.ScreenshotURL
 }
 
 // follow turns a page's links into tasks one level deeper: same host as the
