@@ -29,6 +29,7 @@ import (
 type serveCmd struct {
 	dbFlags
 	pageFlags
+	browserFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -127,12 +128,23 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	engine, err := c.pageEngine(fetcher, proxies, c.AllowPrivateNetworks)
+	mx := metrics.New(db, log)
+	pool, err := c.startBrowser(ctx, log, fetcher, mx, c.AllowPrivateNetworks)
+	if err != nil {
+		return err
+	}
+	if pool != nil {
+		defer stopBrowser(pool, log)
+	}
+	shots, err := c.screenshots(db, exportKey, publicURL, log)
+	if err != nil {
+		return err
+	}
+	engine, err := c.pageEngine(fetcher, proxies, c.AllowPrivateNetworks, renderer(pool), shots)
 	if err != nil {
 		return err
 	}
 	scrapers := scrape.NewRegistry(crawler.New(engine, fetcher), contacts.New(fetcher), googleMaps)
-	mx := metrics.New(db, log)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
@@ -208,6 +220,9 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
+	if shots != nil && c.Role != roleWorker {
+		root.Handle("GET /screenshots/", shots.Handler())
+	}
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
@@ -227,6 +242,7 @@ func (c *serveCmd) Run(e *env) error {
 			Web:            engine,
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
+			Rendering:      renderingStatus(pool),
 		}))
 	}
 	srv := &http.Server{

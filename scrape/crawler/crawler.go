@@ -76,7 +76,7 @@ func (c *Crawler) Info() scrape.Info {
 		Name:        "Website crawler",
 		Description: "Crawls websites from start URLs, following links on the same host, and returns each page's text, Markdown or HTML.",
 		Columns: []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html",
-			"headers", "extractedData", "aiResponse", "emails", "links", "error"},
+			"headers", "extractedData", "aiResponse", "emails", "links", "screenshot", "error"},
 		OneRowPerTask: true,
 		Params:        scrape.BodySchema([]string{"urls"}, props()),
 	}
