@@ -109,6 +109,19 @@ func TestRenderingEndToEnd(t *testing.T) {
 	if len(rows) != 2 || !titles["Home (rendered)"] || !titles["Two (rendered)"] {
 		t.Errorf("got rows %v, want both pages with their scripted titles (the second reached by a scripted link)", rows)
 	}
+
+	// A contacts job finds the email only a script writes.
+	job = fmt.Sprintf(`{"urls": [%q], "jsRendering": true, "maxPagesPerSite": 0}`, site.URL+"/")
+	if code := in.do("POST", "/scrapers/contacts/jobs", job, &created); code != 200 {
+		t.Fatalf("create a contacts job: status %d", code)
+	}
+	if rec := in.waitTerminal(created.ID, 90*time.Second); rec.Status != "finished" {
+		t.Fatalf("job ended %s (%v)", rec.Status, rec.StopReason)
+	}
+	rows = in.allRows(created.ID)
+	if len(rows) != 1 || fmt.Sprint(rows[0]["emails"]) != "[sales@harbour-cafe.co.uk]" {
+		t.Errorf("got contacts rows %v, want the scripted email", rows)
+	}
 }
 
 // checkScreenshot downloads a screenshot link without a key and decodes it.

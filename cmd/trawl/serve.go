@@ -144,7 +144,9 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	scrapers := scrape.NewRegistry(crawler.New(engine, fetcher), contacts.New(fetcher), googleMaps)
+	contactsScraper := contacts.New(fetcher)
+	contactsScraper.Renderer = renderer(pool)
+	scrapers := scrape.NewRegistry(crawler.New(engine, fetcher), contactsScraper, googleMaps)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
