@@ -65,7 +65,7 @@ type Config struct {
 	// scenario and waits included; default 60s. A caller's shorter context
 	// deadline wins.
 	PageTimeout time.Duration
-	// MemoryLimit is the resident memory, in bytes, of the browser's
+	// MemoryLimit is the memory (proportional set size), in bytes, of the browser's
 	// processes together beyond which the browser is recycled: new pages go
 	// to a fresh browser and the old one is closed once its pages are done.
 	// Default 2 GiB; negative means no limit.

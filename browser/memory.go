@@ -7,12 +7,13 @@ import (
 	"strconv"
 )
 
-// treeRSS returns the resident memory, in bytes, of process pid and all its
-// descendants, read from /proc. It returns 0 where /proc is unreadable (not
-// Linux), which never triggers a recycle. Shared pages are counted in every
-// process that maps them, so the sum overstates the true footprint; the
-// limit is a ceiling on that sum.
-func treeRSS(pid int) int64 {
+// treeMemory returns the memory, in bytes, of process pid and all its
+// descendants, read from /proc: each process's proportional set size (PSS,
+// shared pages divided among the processes sharing them, so Chromium's many
+// processes are not counted once per copy of its libraries), or its
+// resident size where PSS is unavailable. It returns 0 where /proc is
+// unreadable (not Linux), which never triggers a recycle.
+func treeMemory(pid int) int64 {
 	if pid <= 0 {
 		return 0
 	}
@@ -47,6 +48,10 @@ func treeRSS(pid int) int64 {
 		p := queue[0]
 		queue = queue[1:]
 		queue = append(queue, children[p]...)
+		if pss, ok := procPSS(p); ok {
+			total += pss
+			continue
+		}
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/statm")
 		if err != nil {
 			continue
@@ -60,4 +65,25 @@ func treeRSS(pid int) int64 {
 		}
 	}
 	return total
+}
+
+// procPSS reads the "Pss:" line of /proc/<pid>/smaps_rollup, in bytes.
+func procPSS(pid int) (int64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	if err != nil {
+		return 0, false
+	}
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("Pss:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest) // "12345 kB"
+		if len(f) < 1 {
+			return 0, false
+		}
+		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
+		return kb << 10, err == nil
+	}
+	return 0, false
 }

@@ -179,8 +179,8 @@ func (p *Pool) release(in *instance) {
 		return
 	}
 	in.lastCheck = time.Now()
-	if rss := treeRSS(in.pid); rss > p.cfg.MemoryLimit {
-		p.cfg.Logger.Info("browser: recycling the browser over its memory limit", "rss", rss, "limit", p.cfg.MemoryLimit)
+	if mem := treeMemory(in.pid); mem > p.cfg.MemoryLimit {
+		p.cfg.Logger.Info("browser: recycling the browser over its memory limit", "memory", mem, "limit", p.cfg.MemoryLimit)
 		p.cfg.Observer.BrowserRestarted("memory")
 		p.replaceLocked(in)
 	}
