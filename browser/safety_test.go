@@ -253,3 +253,33 @@ func TestDocumentsPassPoliteness(t *testing.T) {
 		t.Errorf("render a disallowed page: got %v, want the politeness error", err)
 	}
 }
+
+func TestHungBrowserIsReplaced(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.PageTimeout = 3 * time.Second })
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { html(w, "<p>fine</p>") })
+	srv := site(t, mux)
+	if _, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	pid := b.pool.browserPID()
+	// A stopped process answers nothing: the browser hangs.
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	if _, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("render on a hung browser: got %v, want the page deadline", err)
+	}
+	if n := b.obs.restartCount("hang"); n != 1 {
+		t.Errorf("got %d hang restarts, want 1", n)
+	}
+	pg, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/"})
+	if err != nil || !strings.Contains(pg.HTML, "fine") {
+		t.Fatalf("render after the hang: got %v, want the page from a new browser", err)
+	}
+	if got := b.pool.browserPID(); got == pid {
+		t.Errorf("still browser %d, want a new one", pid)
+	}
+}
