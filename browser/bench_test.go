@@ -56,14 +56,14 @@ for (let i = 20; i < 40; i++) {
 	return srv
 }
 
-// peak samples a memory reading every 20 ms until stop and returns the
-// largest.
+// peak samples a memory reading every 250 ms (reading PSS costs CPU) until
+// stop, and stop returns the largest.
 func peak(read func() int64) (stop func() int64) {
 	var max atomic.Int64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
+		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
 			if v := read(); v > max.Load() {
