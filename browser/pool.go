@@ -236,10 +236,21 @@ func (p *Pool) launch(ctx context.Context) (*instance, error) {
 		// Chromium sends loopback addresses around the proxy unless told
 		// not to; the guard must see them too.
 		chromedp.Flag("proxy-bypass-list", "<-loopback>"),
+		// Names are resolved by the proxy, never by Chromium: no DNS query
+		// leaves the browser (prefetches included), only the proxy's own
+		// address is reachable.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
 		chromedp.Flag("force-webrtc-ip-handling-policy", "disable_non_proxied_udp"),
 		chromedp.Flag("webrtc-ip-handling-policy", "disable_non_proxied_udp"),
 		chromedp.Flag("disable-popup-blocking", false),
-		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,MediaRouter,OptimizationHints,DialMediaRouteProvider"),
+		// Cross-site iframes stay in their page's process, so that the
+		// page's request interception (blocking, caps, politeness) sees
+		// their requests too; an out-of-process iframe is a target of its
+		// own that the tab does not intercept. Site isolation protects a
+		// user's data in one site from another; a fresh incognito context
+		// per page holds none.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,MediaRouter,OptimizationHints,DialMediaRouteProvider,IsolateOrigins,site-per-process"),
+		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("mute-audio", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.WindowSize(p.cfg.WindowWidth, p.cfg.WindowHeight),
@@ -272,6 +283,9 @@ func (p *Pool) launch(ctx context.Context) (*instance, error) {
 	}
 	if err != nil {
 		closeAll()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("start chromium: %w", ctx.Err())
+		}
 		return nil, fmt.Errorf("start chromium %s: %w: %w", p.cfg.ExecPath, err, ErrUnavailable)
 	}
 	c := chromedp.FromContext(bctx)

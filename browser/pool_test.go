@@ -132,8 +132,12 @@ func TestRender(t *testing.T) {
 		html(w, `<style>html, body { margin: 0; padding: 0 } #box { width: 1000px; height: 2345px; background: #3a6 }</style><div id="box"></div>`)
 	})
 	mux.HandleFunc("/heavy", func(w http.ResponseWriter, r *http.Request) {
-		html(w, `<link rel="stylesheet" href="/style.css"><img src="/img.png"><script src="/tracker.js"></script><script src="http://ads.doubleclick.net/ad.js"></script><p id="done">done</p>`)
+		// The iframe is cross-site (localhost, not 127.0.0.1): its requests
+		// are blocked too.
+		html(w, `<link rel="stylesheet" href="/style.css"><img src="/img.png"><script src="/tracker.js"></script><script src="http://ads.doubleclick.net/ad.js"></script>
+<iframe src="http://localhost:`+r.Host[strings.LastIndexByte(r.Host, ':')+1:]+`/framed"></iframe><p id="done">done</p>`)
 	})
+	mux.HandleFunc("/framed", func(w http.ResponseWriter, r *http.Request) { html(w, `<img src="/img.png?framed">`) })
 	for _, p := range []string{"/style.css", "/img.png"} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { heavyHits.Add(1) })
 	}
@@ -227,8 +231,8 @@ func TestRender(t *testing.T) {
 		if heavyHits.Load() != 0 || trackerHits.Load() != 0 {
 			t.Errorf("got %d image/stylesheet and %d tracker requests at the site, want none", heavyHits.Load(), trackerHits.Load())
 		}
-		if pg.Blocked != 4 {
-			t.Errorf("got %d blocked requests, want 4 (stylesheet, image, tracker, ad)", pg.Blocked)
+		if pg.Blocked != 5 {
+			t.Errorf("got %d blocked requests, want 5 (stylesheet, image, tracker, ad, the iframe's image)", pg.Blocked)
 		}
 	})
 

@@ -105,22 +105,27 @@ func (p *Pool) Render(ctx context.Context, req Request) (*Page, error) {
 	return pg, err
 }
 
-func (p *Pool) render(ctx context.Context, req Request) (*Page, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.PageTimeout)
-	defer cancel()
+// render tries req up to twice. Each attempt has its own page deadline,
+// which starts once a browser is running: starting one is bounded apart.
+func (p *Pool) render(parent context.Context, req Request) (*Page, error) {
 	for attempt := 1; ; attempt++ {
-		in, err := p.acquire(ctx)
+		in, err := p.acquire(parent)
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", req.URL, err)
 		}
+		ctx, cancel := context.WithTimeout(parent, p.cfg.PageTimeout)
 		pg, err := p.renderOn(ctx, in, req)
-		crashed := in.dead() && ctx.Err() == nil
+		ctxErr := ctx.Err()
+		crashed := in.dead() && ctxErr == nil
 		p.release(in)
+		cancel()
 		if err == nil {
 			pg.Attempts = attempt
 			return pg, nil
 		}
 		switch {
+		case parent.Err() != nil:
+			return nil, fmt.Errorf("render %s: %w", req.URL, parent.Err())
 		case crashed:
 			p.replace(in, "crash")
 			if attempt <= defaultRestartAttempts {
@@ -128,13 +133,11 @@ func (p *Pool) render(ctx context.Context, req Request) (*Page, error) {
 				continue
 			}
 			return nil, fmt.Errorf("render %s: the browser died: %w", req.URL, err)
-		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		case errors.Is(ctxErr, context.DeadlineExceeded):
 			if !in.dead() && !responsive(in) {
 				p.replace(in, "hang")
 			}
 			return nil, fmt.Errorf("render %s: the page did not finish within %s: %w", req.URL, p.cfg.PageTimeout, context.DeadlineExceeded)
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("render %s: %w", req.URL, ctx.Err())
 		}
 		return nil, fmt.Errorf("render %s: %w", req.URL, err)
 	}
@@ -248,7 +251,9 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 			if err != nil {
 				return
 			}
-			if info := ev.TargetInfo; info != nil && info.BrowserContextID == bctxID && info.TargetID != tabID {
+			// Only windows: the page's out-of-process iframes and workers
+			// are targets of this context too.
+			if info := ev.TargetInfo; info != nil && info.Type == "page" && info.BrowserContextID == bctxID && info.TargetID != tabID {
 				_, _ = chromedp.CallBrowser(lctx, target.CloseTarget, target.CloseTargetParams{TargetID: info.TargetID})
 			}
 		}

@@ -46,8 +46,11 @@ func TestGuardHoldsForTheBrowser(t *testing.T) {
 	private, hits := probe(t)
 
 	mux := http.NewServeMux()
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+private+"/after-redirect", http.StatusFound)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		html(w, fmt.Sprintf(`<img id="img" src="http://%[1]s/img.png" onerror="this.className='failed'">
+		html(w, fmt.Sprintf(`<iframe src="http://%[1]s/frame"></iframe><iframe src="/redirect"></iframe><img id="img" src="http://%[1]s/img.png" onerror="this.className='failed'">
 <img src="http://169.254.169.254/latest/meta-data/">
 <script>
 const out = document.createElement("p");
@@ -78,10 +81,13 @@ Promise.allSettled([
 		t.Errorf("the proxy did not record refusing %s", private)
 	}
 
-	// A page on the private address itself is refused, by name.
-	_, err = b.pool.Render(context.Background(), Request{URL: "http://" + private + "/"})
-	if !egress.IsBlocked(err) {
-		t.Errorf("render a private page: got %v, want an egress refusal", err)
+	// A page on the private address itself is refused, by name, also when
+	// reached by a redirect or over TLS (a CONNECT tunnel).
+	for _, u := range []string{"http://" + private + "/", srv.URL + "/redirect", "https://" + private + "/"} {
+		_, err = b.pool.Render(context.Background(), Request{URL: u})
+		if !egress.IsBlocked(err) {
+			t.Errorf("render %s: got %v, want an egress refusal", u, err)
+		}
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("got %d connections at the private address, want none", n)
