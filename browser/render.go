@@ -270,7 +270,7 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 			if err != nil {
 				return
 			}
-			ic.handle(lctx, &wg, ev)
+			wg.Go(func() { ic.handle(lctx, ev) })
 		}
 	})
 	if _, err := chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
@@ -426,9 +426,9 @@ func (ic *interceptor) documentError() error {
 	return ic.docErr
 }
 
-// handle answers one paused request. Documents wait for politeness in
-// their own goroutine (tracked by wg); the rest are answered at once.
-func (ic *interceptor) handle(ctx context.Context, wg *sync.WaitGroup, ev fetch.EventRequestPaused) {
+// handle answers one paused request: documents after politeness admits
+// them, the rest at once. Each runs in a goroutine of its own.
+func (ic *interceptor) handle(ctx context.Context, ev fetch.EventRequestPaused) {
 	fail := func() {
 		ic.blocked.Add(1)
 		_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
@@ -449,18 +449,16 @@ func (ic *interceptor) handle(ctx context.Context, wg *sync.WaitGroup, ev fetch.
 			cont()
 			return
 		}
-		wg.Go(func() {
-			if err := ic.pool.cfg.Admit.Admit(ctx, rawURL, ic.req.Rate, ic.req.RespectRobots); err != nil {
-				ic.mu.Lock()
-				if ic.docErr == nil && ctx.Err() == nil {
-					ic.docErr = err
-				}
-				ic.mu.Unlock()
-				fail()
-				return
+		if err := ic.pool.cfg.Admit.Admit(ctx, rawURL, ic.req.Rate, ic.req.RespectRobots); err != nil {
+			ic.mu.Lock()
+			if ic.docErr == nil && ctx.Err() == nil {
+				ic.docErr = err
 			}
-			cont()
-		})
+			ic.mu.Unlock()
+			fail()
+			return
+		}
+		cont()
 		return
 	}
 	if strings.HasPrefix(rawURL, "data:") || strings.HasPrefix(rawURL, "blob:") {
