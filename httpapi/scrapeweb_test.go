@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -492,12 +493,52 @@ func TestScrapeWebProxyLabels(t *testing.T) {
 	engine := page.NewEngine(page.EngineConfig{Fetcher: scrape.NewFetcher(scrape.FetcherOptions{Client: client}), Proxies: pool})
 	b := setup(t, func(c *Config) { c.Web = engine })
 	for body, field := range map[string]string{
-		`{"url": "https://shop.example/", "proxyType": "datacenter", "proxyCountry": "JP"}`: "proxyCountry",
+		`{"url": "https://shop.example/", "proxyType": "datacenter", "proxyCountry": "JP"}`:  "proxyCountry",
 		`{"url": "https://shop.example/", "proxyType": "residential", "proxyCountry": "US"}`: "proxyType",
 	} {
 		e := wantError(t, b.do(t, http.MethodPost, "/scrape/web", body), http.StatusUnprocessableEntity)
 		if len(e.Errors) != 1 || e.Errors[0].Field != field || !strings.Contains(e.Errors[0].Message, "datacenter/US, datacenter/DE") {
 			t.Errorf("%s: %+v", body, e)
 		}
+	}
+}
+
+// fakeRenderer stands in for the browser package: it "renders" a fixed
+// page with a screenshot.
+type fakeRenderer struct{ got page.RenderOptions }
+
+func (r *fakeRenderer) Render(_ context.Context, u string, o page.RenderOptions) (*page.Rendered, error) {
+	r.got = o
+	return &page.Rendered{URL: u, StatusCode: 200, Status: "OK", Header: http.Header{"Content-Type": {"text/html"}},
+		HTML: []byte(`<html><body><div id="app">Rendered by script</div></body></html>`), Screenshot: []byte{0xff, 0xd8, 0xff}}, nil
+}
+
+// TestScrapeWebRenderer plugs a Renderer in: jsRendering pages come from it,
+// with the rendering options, and the screenshot comes back inline.
+func TestScrapeWebRenderer(t *testing.T) {
+	t.Parallel()
+	client := egress.NewClient(egress.Options{AllowPrivateNetworks: true})
+	t.Cleanup(client.CloseIdleConnections)
+	r := &fakeRenderer{}
+	engine := page.NewEngine(page.EngineConfig{Fetcher: scrape.NewFetcher(scrape.FetcherOptions{Client: client}), Renderer: r})
+	b := setup(t, func(c *Config) { c.Web = engine })
+	var got struct {
+		RequestMetadata struct {
+			Rendered   bool
+			RenderNote string
+		}
+		Text       string
+		Screenshot string
+	}
+	wantOK(t, b.do(t, http.MethodPost, "/scrape/web", `{"url": "https://app.example/", "outputFormat": ["text", "json"], "screenshot": true,
+		"wait": 250, "waitFor": "#app", "jsScenario": [{"click": "#more"}], "headers": {"Cookie": "a=1"}, "blockUrls": ["**.ads/**"]}`), &got)
+	if !got.RequestMetadata.Rendered || got.RequestMetadata.RenderNote != "" || got.Text != "Rendered by script" ||
+		got.Screenshot != "data:image/jpeg;base64,/9j/" {
+		t.Errorf("answer: %+v", got)
+	}
+	want := page.RenderOptions{Header: http.Header{"Cookie": {"a=1"}}, Wait: 250 * time.Millisecond, WaitFor: "#app",
+		Scenario: []page.Action{{Click: "#more"}}, Screenshot: true, BlockResources: true, BlockAds: true, BlockURLs: []string{"**.ads/**"}}
+	if diff := cmp.Diff(want, r.got); diff != "" {
+		t.Errorf("render options (-want +got):\n%s", diff)
 	}
 }

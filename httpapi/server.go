@@ -108,6 +108,9 @@ type Config struct {
 	// Exports serves the downloads (signed links and their API-key twins);
 	// nil leaves those routes out.
 	Exports *Exports
+	// Nodes lists the trawl processes sharing the database and how long ago
+	// each renewed its liveness record; nil leaves GET /nodes out.
+	Nodes func(ctx context.Context) ([]Node, error)
 	// Web serves /scrape/web and the catalogue (GET /apis); nil leaves them
 	// out.
 	Web WebScraper
@@ -135,6 +138,7 @@ type server struct {
 	links     func(job *trawl.Job) *DataLinks
 	webhooks  Webhooks
 	accounts  Accounts
+	nodes     func(ctx context.Context) ([]Node, error)
 	exports   *Exports
 	web       WebScraper
 	webSlots  *slots
@@ -181,6 +185,7 @@ func newServer(c Config) *server {
 		webhooks:  c.Webhooks,
 		accounts:  c.Accounts,
 		exports:   c.Exports,
+		nodes:     c.Nodes,
 		web:       c.Web,
 		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
 		usage:     c.Usage,
@@ -192,6 +197,9 @@ func newServer(c Config) *server {
 	s.addRoutes(api)
 	if s.webhooks != nil {
 		s.addWebhookRoutes(api)
+	}
+	if s.nodes != nil {
+		s.addNodeRoutes(api)
 	}
 	if s.accounts != nil {
 		s.addAccountRoutes(api)

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -51,35 +50,13 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueWebhook, MaxAttempts: riverMaxAttempts}
 }
 
-// Deliveries returns the River insert parameters for the first attempts at
-// delivering events of job.
-func Deliveries(job *trawl.Job, events []*trawl.Event) []river.InsertManyParams {
-	attempts := DefaultMaxAttempts
-	if job.Webhook != nil && job.Webhook.MaxAttempts > 0 {
-		attempts = job.Webhook.MaxAttempts
-	}
-	out := make([]river.InsertManyParams, 0, len(events))
-	for _, e := range events {
-		out = append(out, river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: 1, MaxAttempts: attempts}})
-	}
-	return out
-}
-
-// Redelivery returns the River insert parameters for one more attempt at an
-// event that is no longer pending; the caller sets the event pending again in
-// the same transaction.
-func Redelivery(e *trawl.Event) river.InsertManyParams {
-	n := e.Attempts + 1
-	return river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: n, MaxAttempts: n}}
-}
-
-// Outbox is what the delivery worker reads and writes; the store implements
+// Store is what the webhook service reads and writes; the store implements
 // it.
-type Outbox interface {
+type Store interface {
 	InTx(ctx context.Context, fn func(store.Tx) error) error
-	Event(ctx context.Context, id string) (*trawl.Event, error)
-	Job(ctx context.Context, accountID, id int64) (*trawl.Job, error)
-	Account(ctx context.Context, id int64) (*trawl.Account, error)
+	Delivery(ctx context.Context, eventID string) (*store.Delivery, error)
+	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
+	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
 }
 
 // Observer is told about every attempt, for metrics. Outcome is one of
@@ -90,9 +67,9 @@ type Observer interface {
 	Delivered(sinceEvent time.Duration)
 }
 
-// Config configures a Worker. Outbox and Sender are required.
+// Config configures a Service. Store and Sender are required.
 type Config struct {
-	Outbox   Outbox
+	Store    Store
 	Sender   *Sender
 	Schedule Schedule     // delays before attempts 2, 3, …; default DefaultSchedule()
 	Logger   *slog.Logger // default: discard
@@ -104,21 +81,24 @@ type Config struct {
 	// event carries, signed at the time of each attempt; nil sends none.
 	Links func(*trawl.Job) any
 	Now   func() time.Time
+	Batch Batch
+	// PublicURL is the base of links in payloads (no trailing slash).
+	PublicURL string
 }
 
-// Worker delivers events: one River job per HTTP attempt, every attempt
-// recorded together with what follows from it (the event's new state and the
-// next attempt, scheduled in the retry queue) in one transaction. It is safe
-// for concurrent use.
-type Worker struct {
-	river.WorkerDefaults[DeliverArgs]
+// Service owns the whole life of webhook events: it builds and stores them
+// when the jobs service reports what happened (JobStarted, RowsStored,
+// JobEnded), orders and delivers them (one River job per HTTP attempt, every
+// attempt recorded together with what follows from it in one transaction),
+// and redelivers them on request. It is safe for concurrent use.
+type Service struct {
 	c     Config
 	hosts *hostLimiter
 	rnd   func() float64
 }
 
-// NewWorker returns a delivery worker.
-func NewWorker(c Config) *Worker {
+// New returns a webhook service.
+func New(c Config) *Service {
 	if len(c.Schedule) == 0 {
 		c.Schedule = DefaultSchedule()
 	}
@@ -131,7 +111,21 @@ func NewWorker(c Config) *Worker {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Worker{c: c, hosts: newHostLimiter(c.PerHostConcurrency), rnd: rand.Float64}
+	c.Batch = c.Batch.withDefaults()
+	return &Service{c: c, hosts: newHostLimiter(c.PerHostConcurrency), rnd: rand.Float64}
+}
+
+// AddWorkers registers the service's River workers: delivery attempts and
+// row flushes.
+func (s *Service) AddWorkers(w *river.Workers) {
+	river.AddWorker(w, &deliverWorker{s: s})
+	river.AddWorker(w, &flushWorker{s: s})
+}
+
+// deliverWorker runs DeliverArgs.
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	s *Service
 }
 
 // hostWait is how long an attempt waits for a slot of its receiver's host
@@ -140,30 +134,23 @@ func NewWorker(c Config) *Worker {
 const hostWait = 50 * time.Millisecond
 
 // Work implements river.Worker.
-func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
-	args := rj.Args
-	ev, err := w.c.Outbox.Event(ctx, args.EventID)
+func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
+	w, args := dw.s, rj.Args
+	d, err := w.c.Store.Delivery(ctx, args.EventID)
 	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
 		return river.JobCancel(err)
 	} else if err != nil {
 		return err
 	}
+	ev, job, account := d.Event, d.Job, d.Account
 	if ev.State != trawl.EventPending || ev.Attempts >= args.Attempt {
 		return nil // settled already, or this attempt is recorded (a rerun after a crash)
-	}
-	job, err := w.c.Outbox.Job(ctx, 0, ev.JobID)
-	if err != nil {
-		return err
 	}
 	if job.Webhook == nil {
 		return river.JobCancel(fmt.Errorf("job %d has no webhook", job.ID))
 	}
-	if job.WebhookGoneAt != nil {
-		return w.settle(ctx, ev.ID, func(e *trawl.Event) { e.State = trawl.EventGone })
-	}
-	account, err := w.c.Outbox.Account(ctx, job.AccountID)
-	if err != nil {
-		return err
+	if d.GoneAt != nil {
+		return w.settle(ctx, ev.ID, job, func(e *trawl.Event) { e.State = trawl.EventGone })
 	}
 
 	host := job.Webhook.URL
@@ -218,9 +205,9 @@ func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
 
 // record stores the attempt and its consequences in one transaction, and
 // returns the outcome.
-func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
+func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
 	var outcome string
-	err := w.c.Outbox.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	err := w.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		e, err := tx.Event(ev.ID)
 		if err != nil {
 			return err
@@ -249,13 +236,13 @@ func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, ar
 			outcome, e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
 		case res.Gone:
 			outcome, e.State = "gone", trawl.EventGone
-			j, err := tx.Job(job.ID)
+			o, err := tx.Outbox(job.ID)
 			if err != nil {
 				return err
 			}
-			if j.WebhookGoneAt == nil {
-				j.WebhookGoneAt = &now
-				if err := tx.UpdateJob(j); err != nil {
+			if o.GoneAt == nil {
+				o.GoneAt = &now
+				if err := tx.UpdateOutbox(o); err != nil {
 					return err
 				}
 			}
@@ -266,30 +253,35 @@ func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, ar
 			outcome = "retry"
 			delay := max(w.c.Schedule.Delay(args.Attempt+1, w.rnd), res.RetryAfter)
 			next := DeliverArgs{EventID: e.ID, Attempt: args.Attempt + 1, MaxAttempts: args.MaxAttempts}
-			client, err := river.ClientFromContextSafely[*sql.Tx](ctx)
-			if err != nil {
-				return err
-			}
-			_, err = client.InsertTx(ctx, tx.SQL(), next, &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)})
+			err := tx.Enqueue(river.InsertManyParams{Args: next, InsertOpts: &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)}})
 			if err != nil {
 				return fmt.Errorf("schedule attempt %d of event %s: %w", next.Attempt, e.ID, err)
 			}
 		default:
 			outcome, e.State = "failed", trawl.EventFailed
 		}
-		return tx.UpdateEvent(e)
+		if err := tx.UpdateEvent(e); err != nil {
+			return err
+		}
+		if e.State == trawl.EventPending {
+			return nil
+		}
+		return w.release(tx, job)
 	})
 	return outcome, err
 }
 
-// settle changes a pending event's state without an attempt.
-func (w *Worker) settle(ctx context.Context, id string, change func(*trawl.Event)) error {
-	return w.c.Outbox.InTx(ctx, func(tx store.Tx) error {
+// settle ends a pending event without an attempt.
+func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change func(*trawl.Event)) error {
+	return w.c.Store.InTx(ctx, func(tx store.Tx) error {
 		e, err := tx.Event(id)
 		if err != nil || e.State != trawl.EventPending {
 			return err
 		}
 		change(e)
-		return tx.UpdateEvent(e)
+		if err := tx.UpdateEvent(e); err != nil {
+			return err
+		}
+		return w.release(tx, job)
 	})
 }

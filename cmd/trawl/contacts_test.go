@@ -115,8 +115,8 @@ func TestContactsEndToEnd(t *testing.T) {
 	}) bool {
 		return s.Slug == "contacts"
 	})
-	if i < 0 || len(list.Data[i].Columns) != 14 {
-		t.Errorf("GET /scrapers: %+v, want the contacts scraper with 14 columns", list.Data)
+	if i < 0 || len(list.Data[i].Columns) != 16 {
+		t.Errorf("GET /scrapers: %+v, want the contacts scraper with 16 columns", list.Data)
 	}
 }
 

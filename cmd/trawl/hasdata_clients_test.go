@@ -31,7 +31,7 @@ func shopSite(t *testing.T) *httptest.Server {
 		case "/":
 			fmt.Fprint(w, `<!doctype html><html><head><title>Demo shop</title></head><body>
 				<nav><a href="/notebooks">Notebooks</a> <a href="/phones">Phones</a></nav>
-				<h1>Welcome</h1><p>Write to shop@demo-shop.example.</p></body></html>`)
+				<h1>Welcome</h1><p>Write to shop@demo-shop.com.</p></body></html>`)
 		case "/notebooks":
 			fmt.Fprint(w, `<!doctype html><html><head><title>Notebooks</title></head><body>
 				<div class="product"><h2>Apple MacBook Pro</h2><p>13-inch</p><span class="price">$1,800.00</span></div>
@@ -68,6 +68,13 @@ func fakeLLM(t *testing.T) *httptest.Server {
 			return
 		}
 		page := req.Messages[len(req.Messages)-1].Content
+		if strings.Contains(req.Messages[0].Content, "companyName") {
+			// HasData's email scraper asks for the company behind the page.
+			answer, _ := json.Marshal(map[string]any{"companyName": "Demo shop"})
+			json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{
+				"message": map[string]any{"role": "assistant", "content": string(answer)}}}})
+			return
+		}
 		products := []map[string]any{}
 		for _, name := range []string{"Apple MacBook Pro", "Asus Laptop", "Nokia Lumia"} {
 			if strings.Contains(page, name) {
@@ -220,6 +227,30 @@ func TestHasDataCrawlerScripts(t *testing.T) {
 		}
 	})
 
+	t.Run("email_scraper", func(t *testing.T) {
+		// HasData/email-scraper's api_ai_email_scraper: no outputFormat,
+		// rendering asked for, emails read as a list, aiResponse as an object.
+		payload := `{"url": "` + site.URL + `/", "proxyType": "datacenter", "proxyCountry": "US", "jsRendering": true,
+			"extractEmails": true, "aiExtractRules": {"companyName": {"type": "string", "description": "the company's name"}}}`
+		var resp struct {
+			RequestMetadata struct{ Status, RenderNote string }
+			Emails          []string       `json:"emails"`
+			AIResponse      map[string]any `json:"aiResponse"`
+		}
+		if code := in.do("POST", "/scrape/web", payload, &resp); code != 200 || resp.RequestMetadata.Status != "ok" {
+			t.Fatalf("status %d, %+v", code, resp)
+		}
+		if !cmp.Equal(resp.Emails, []string{"shop@demo-shop.com"}) {
+			t.Errorf("emails: %v", resp.Emails)
+		}
+		if resp.AIResponse["companyName"] != "Demo shop" {
+			t.Errorf("aiResponse: %v", resp.AIResponse)
+		}
+		if resp.RequestMetadata.RenderNote == "" {
+			t.Error("jsRendering without a browser is not reported")
+		}
+	})
+
 	t.Run("account", func(t *testing.T) {
 		// n8n's credential test needs a 2xx from /user/me.
 		var me map[string]any
@@ -302,5 +333,28 @@ func TestQuotaEndToEnd(t *testing.T) {
 	in.do("GET", "/user/me/usage", nil, &usage)
 	if usage.Data.TotalCredits != 1 || usage.Data.AvailableCredits != 0 || usage.Data.UsedCredits != 1 {
 		t.Errorf("usage: %+v", usage.Data)
+	}
+}
+
+// TestEveryURLFails: a job whose every page fails ends finished, with one
+// row per URL saying why, as the README promises.
+func TestEveryURLFails(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(gone.Close)
+	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir()}))
+	var created jobRecord
+	body := `{"urls": ["` + gone.URL + `/a", "` + gone.URL + `/b"], "outputFormat": ["json"]}`
+	if code := in.do("POST", "/scrapers/crawler/jobs", body, &created); code != 200 {
+		t.Fatalf("create: %d", code)
+	}
+	rec := in.waitTerminal(created.ID, 60*time.Second)
+	if rec.Status != "finished" || rec.DataRowsCount != 2 || rec.CreditsSpent != 0 {
+		t.Fatalf("record: %+v, want finished with 2 rows and no credits", rec)
+	}
+	for _, r := range in.allRows(created.ID) {
+		if r["error"] != "Page not found" {
+			t.Errorf("row %v: error %v", r["url"], r["error"])
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/trawlhq/trawl"
 )
@@ -96,4 +97,37 @@ func TestFromQuery(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", tt.query, got, tt.want)
 		}
 	}
+}
+
+// FuzzParseOptions: any body parses without panicking, and options that
+// pass validation survive being stored as JSON and parsed again (a crawler
+// job stores them and every task reads them back).
+func FuzzParseOptions(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `{"outputFormat": ["text", "json"], "extractRules": {"a": "h1 @href"}}`,
+		`{"excludeTags": ["nav", "div > p:nth-child(2)"], "headers": {"Cookie": "a"}, "jsScenario": [{"wait": 5}]}`,
+		`{"aiExtractRules": {"p": {"type": "list", "output": {"t": {"type": "string"}}}}}`,
+		`{"proxyType": "datacenter", "proxyCountry": "gb", "wait": 30000, "blockUrls": "x"}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var v trawl.Invalid
+		o := ParseOptions(&v, []byte(body), Options{})
+		if v.Err() != nil {
+			return
+		}
+		stored, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v2 trawl.Invalid
+		again := ParseOptions(&v2, stored, Options{})
+		if err := v2.Err(); err != nil {
+			t.Fatalf("stored options %s do not parse: %v", stored, err)
+		}
+		if diff := cmp.Diff(o, again, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("round trip of %s (-first +again):\n%s", stored, diff)
+		}
+	})
 }
