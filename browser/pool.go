@@ -33,11 +33,12 @@ type Pool struct {
 	busy  atomic.Int64
 	proxy *proxy
 
-	mu      sync.Mutex
-	cur     *instance
-	started bool
-	stopped bool
-	closing sync.WaitGroup // browsers being closed
+	mu        sync.Mutex
+	cur       *instance
+	launching chan struct{} // closed when the browser being started is up (or failed)
+	started   bool
+	stopped   bool
+	closing   sync.WaitGroup // browsers being closed
 }
 
 // instance is one running Chromium.
@@ -139,50 +140,93 @@ func (p *Pool) browserPID() int {
 }
 
 // acquire returns the running browser, starting one if there is none, and
-// pins it until release.
+// pins it until release. One browser is started at a time, outside p.mu:
+// other pages wait for it (or for their ctx), and Stop is not held up.
 func (p *Pool) acquire(ctx context.Context) (*instance, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped || !p.started {
-		return nil, ErrStopped
-	}
-	if p.cur != nil && p.cur.dead() {
-		p.cfg.Observer.BrowserRestarted("crash")
-		p.cfg.Logger.Warn("browser: the browser died; starting another", "pid", p.cur.pid)
-		p.retireLocked(p.cur, false)
-		p.cur = nil
-	}
-	if p.cur == nil {
+	for {
+		p.mu.Lock()
+		switch {
+		case p.stopped:
+			p.mu.Unlock()
+			return nil, ErrStopped
+		case !p.started:
+			p.mu.Unlock()
+			return nil, errors.New("browser pool not started")
+		}
+		if p.cur != nil && p.cur.dead() {
+			p.cfg.Observer.BrowserRestarted("crash")
+			p.cfg.Logger.Warn("browser: the browser died; starting another", "pid", p.cur.pid)
+			p.retireLocked(p.cur, false)
+			p.cur = nil
+		}
+		if p.cur != nil {
+			p.cur.refs++
+			in := p.cur
+			p.mu.Unlock()
+			return in, nil
+		}
+		if wait := p.launching; wait != nil {
+			p.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		p.launching = done
+		p.mu.Unlock()
+
 		in, err := p.launch(ctx)
+
+		p.mu.Lock()
+		p.launching = nil
+		close(done)
 		if err != nil {
+			p.mu.Unlock()
 			return nil, err
 		}
+		if p.stopped {
+			p.mu.Unlock()
+			in.cancel()
+			return nil, ErrStopped
+		}
 		p.cur = in
+		in.refs++
+		p.mu.Unlock()
+		return in, nil
 	}
-	p.cur.refs++
-	return p.cur, nil
 }
 
 // release unpins in, closes it if it was retired and is now idle, and
-// recycles the current browser when it has grown past the memory limit.
+// recycles the current browser when it has grown past the memory limit
+// (measured at most once a second, outside p.mu).
 func (p *Pool) release(in *instance) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	in.refs--
 	if in.retired {
 		if in.refs == 0 {
 			p.closeLocked(in)
 		}
+		p.mu.Unlock()
 		return
 	}
 	if p.cfg.MemoryLimit < 0 || time.Since(in.lastCheck) < memoryCheckEvery {
+		p.mu.Unlock()
 		return
 	}
 	in.lastCheck = time.Now()
+	p.mu.Unlock()
+
 	if mem := treeMemory(in.pid); mem > p.cfg.MemoryLimit {
-		p.cfg.Logger.Info("browser: recycling the browser over its memory limit", "memory", mem, "limit", p.cfg.MemoryLimit)
-		p.cfg.Observer.BrowserRestarted("memory")
-		p.replaceLocked(in)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.cur == in {
+			p.cfg.Logger.Info("browser: recycling the browser over its memory limit", "memory", mem, "limit", p.cfg.MemoryLimit)
+			p.cfg.Observer.BrowserRestarted("memory")
+			p.replaceLocked(in)
+		}
 	}
 }
 
@@ -227,8 +271,8 @@ func (p *Pool) closeLocked(in *instance) {
 	p.closing.Go(cancel)
 }
 
-// launch starts a Chromium pointed at the proxy. p.mu is held: pages wait for
-// the one browser being started rather than starting several.
+// launch starts a Chromium pointed at the proxy. It is called without p.mu,
+// by one page at a time (see acquire).
 func (p *Pool) launch(ctx context.Context) (*instance, error) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(p.cfg.ExecPath),
