@@ -124,6 +124,9 @@ type Config struct {
 	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
 	// quota); nil counts nothing and reports every account unlimited.
 	Usage Usage
+	// Rendering reports the headless browser in GET /user/me; nil reports
+	// rendering off.
+	Rendering func() Rendering
 }
 
 // server holds one API's dependencies and its router.
@@ -144,6 +147,7 @@ type server struct {
 	web       WebScraper
 	webSlots  *slots
 	usage     Usage
+	rendering func() Rendering
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -189,6 +193,7 @@ func newServer(c Config) *server {
 		web:       c.Web,
 		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
 		usage:     c.Usage,
+		rendering: c.Rendering,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())
