@@ -115,6 +115,9 @@ type Config struct {
 	// Nodes lists the trawl processes sharing the database and how long ago
 	// each renewed its liveness record; nil leaves GET /nodes out.
 	Nodes func(ctx context.Context) ([]Node, error)
+	// Tasks reports an account's job tasks queued or running and how many
+	// it may have at once, for GET /user/me/usage; nil reports none.
+	Tasks func(ctx context.Context, accountID int64) (inFlight int64, limit int, err error)
 	// Web serves /scrape/web and the catalogue (GET /apis); nil leaves them
 	// out.
 	Web WebScraper
@@ -143,6 +146,7 @@ type server struct {
 	webhooks  Webhooks
 	accounts  Accounts
 	nodes     func(ctx context.Context) ([]Node, error)
+	tasks     func(ctx context.Context, accountID int64) (int64, int, error)
 	exports   *Exports
 	web       WebScraper
 	webSlots  *slots
@@ -190,6 +194,7 @@ func newServer(c Config) *server {
 		accounts:  c.Accounts,
 		exports:   c.Exports,
 		nodes:     c.Nodes,
+		tasks:     c.Tasks,
 		web:       c.Web,
 		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
 		usage:     c.Usage,

@@ -234,8 +234,12 @@ func (c *serveCmd) Run(e *env) error {
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Nodes:     nodeList(eng),
-			Ready:     ready,
-			Events:    console.Events(),
+			Tasks: func(ctx context.Context, accountID int64) (int64, int, error) {
+				n, err := db.TasksInFlight(ctx, accountID)
+				return n, c.AccountConcurrency, err
+			},
+			Ready:  ready,
+			Events: console.Events(),
 
 			Web:            pages,
 			WebConcurrency: c.WebConcurrency,
