@@ -57,7 +57,7 @@ func New(f *scrape.Fetcher, baseURL string) (*Scraper, error) {
 // Columns are the row's fields, in export order. With extractEmails a row
 // also has the social profile lists of the contacts scraper, after these.
 func Columns() []string {
-	return []string{"position", "title", "placeId", "dataId", "address", "phone", "website", "rating", "reviews",
+	return []string{"position", "title", "placeId", "dataId", "kgmid", "address", "phone", "website", "rating", "reviews",
 		"type", "types", "price", "description", "openState", "workingHours", "gpsCoordinates", "timezone",
 		"plusCode", "thumbnail", "keyword", "location", "emails", "phoneNumbers"}
 }

@@ -28,6 +28,7 @@ type Place struct {
 	Title   string
 	PlaceID string   // "ChIJ…", at [78]
 	DataID  string   // "0x…:0x…", at [10]
+	Kgmid   string   // "/g/…", at [89]
 	Address []string // address lines, at [2]; also "Title, lines" at [18]
 	Phone   string   // at [178][0][0]
 	// Website is written at [7][0] wrapped in Google's /url?q= redirect,
@@ -79,6 +80,9 @@ func (p Place) Array() []any {
 	}
 	if p.DataID != "" {
 		set(10, p.DataID)
+	}
+	if p.Kgmid != "" {
+		set(89, p.Kgmid)
 	}
 	if len(p.Address) > 0 {
 		lines := make([]any, len(p.Address))
