@@ -107,6 +107,13 @@ type Config struct {
 	// Exports serves the downloads (signed links and their API-key twins);
 	// nil leaves those routes out.
 	Exports *Exports
+	// Endpoints are the synchronous scrape endpoints (GET /scrape/…), each
+	// registered at its path; see scrapesync.go.
+	Endpoints []scrape.Endpoint
+	// SyncUsage, when set, is called once per successful synchronous scrape
+	// with the account, the endpoint's path and the fetches it made: the
+	// hook for usage accounting.
+	SyncUsage func(ctx context.Context, accountID int64, path string, credits int64)
 }
 
 // server holds one API's dependencies and its router.
@@ -123,6 +130,8 @@ type server struct {
 	webhooks  Webhooks
 	accounts  Accounts
 	exports   *Exports
+	endpoints []scrape.Endpoint
+	syncUsage func(ctx context.Context, accountID int64, path string, credits int64)
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -164,6 +173,8 @@ func newServer(c Config) *server {
 		webhooks:  c.Webhooks,
 		accounts:  c.Accounts,
 		exports:   c.Exports,
+		endpoints: c.Endpoints,
+		syncUsage: c.SyncUsage,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

@@ -28,6 +28,7 @@ import (
 
 type serveCmd struct {
 	dbFlags
+	scraperFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -126,7 +127,11 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	scrapers := scrape.NewRegistry(crawler.New(fetcher), contacts.New(fetcher), googleMaps)
+	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps)
+	if err != nil {
+		return err
+	}
+	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(fetcher), contacts.New(fetcher), googleMaps}, more...)...)
 	mx := metrics.New(db, log)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
@@ -218,6 +223,7 @@ func (c *serveCmd) Run(e *env) error {
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Ready:     ready,
+			Endpoints: endpoints,
 		}))
 	}
 	srv := &http.Server{

@@ -14,7 +14,7 @@ import (
 type Place struct {
 	// Position is the place's rank in its search's results, from 1,
 	// continuing across pages.
-	Position       int           `json:"position"`
+	Position       int           `json:"position,omitempty"`
 	Title          string        `json:"title,omitempty"`
 	PlaceID        string        `json:"placeId,omitempty"` // "ChIJ…"
 	DataID         string        `json:"dataId,omitempty"`  // "0x89c259…:0x1f38…"
@@ -35,9 +35,9 @@ type Place struct {
 	PlusCode       string        `json:"plusCode,omitempty"`
 	Thumbnail      string        `json:"thumbnail,omitempty"`
 	// Keyword is the search term (keyword or category) that found the place.
-	Keyword string `json:"keyword"`
+	Keyword string `json:"keyword,omitempty"`
 	// Location is the location searched, without HasData's CUSTOM> prefix.
-	Location string `json:"location"`
+	Location string `json:"location,omitempty"`
 
 	// CountryCode is the place's country (ISO 3166-1 alpha-2, upper case)
 	// when the response gives it; phone numbers found on the place's
