@@ -77,7 +77,7 @@ var (
 	idxTitle        = []int{11}
 	idxPlaceID      = []int{78}
 	idxDataID       = []int{10}
-	idxKgmid        = []int{89} // "/g/11b6…"; kept only when it looks like a Knowledge Graph id
+	idxKgmid        = []int{89}   // "/g/11b6…"; kept only when it looks like a Knowledge Graph id
 	idxAddressParts = []int{2}    // ["123 Main St", "New York, NY 10001"]
 	idxFullAddress  = []int{18}   // "Title, 123 Main St, New York, NY 10001"
 	idxWebsite      = []int{7, 0} // "/url?q=http://…" or the URL

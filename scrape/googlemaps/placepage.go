@@ -35,7 +35,7 @@ type Image struct {
 // The place page's own indexes (scraping.md §2.4, "place page"), beside the
 // place array's, which are shared with search results (place.go).
 var (
-	idxImages = []int{171, 0}             // [[…, …, title, [[…×6, [url]]]], …]
+	idxImages = []int{171, 0}                // [[…, …, title, [[…×6, [url]]]], …]
 	idxCID    = []int{25, 3, 0, 13, 0, 0, 1} // in the page's JSON, not in the place array
 )
 
