@@ -117,7 +117,7 @@ func (s *Scraper) Endpoints() []scrape.Endpoint {
 			{Name: "start", Type: "integer", Description: "Offset of the first result: 0, 20, 40…"},
 			lang,
 			{Name: "gl", Type: "string", Description: "Country of the search, a two-letter code."},
-			{Name: "domain", Type: "string", Description: "Google domain, default google.com. Used only with the default TRAWL_GOOGLE_MAPS_URL."},
+			{Name: "domain", Type: "string", Description: "Google domain (google.com, google.co.uk…): checked; searches go to TRAWL_GOOGLE_MAPS_URL."},
 		},
 		Do: s.syncSearch,
 	}, {

@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
+)
+
+func TestSyncEndpoints(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var used []string
+	echo := scrape.Endpoint{
+		Path:    "/scrape/test/echo",
+		Summary: "Echo",
+		Params:  []scrape.EndpointParam{{Name: "q", Type: "string", Required: true}, {Name: "mode", Type: "string", Enum: []string{"a", "b"}}},
+		Do: func(_ context.Context, q url.Values) (*scrape.EndpointResult, error) {
+			switch q.Get("q") {
+			case "":
+				var v trawl.Invalid
+				v.Add("q", "is required")
+				return nil, v.Err()
+			case "missing":
+				return nil, scrape.Unresolved("No such thing as %q.", "missing")
+			case "down":
+				return nil, errors.New("fetch https://target.example/: HTTP 503")
+			case "empty":
+				return &scrape.EndpointResult{Body: map[string]any{}}, nil
+			}
+			return &scrape.EndpointResult{Body: map[string]any{"items": q["q"]}, Credits: 2}, nil
+		},
+	}
+	b := setup(t, func(c *Config) {
+		c.Endpoints = []scrape.Endpoint{echo}
+		c.SyncUsage = func(_ context.Context, account int64, path string, credits int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			used = append(used, path+":"+string(rune('0'+account))+":"+string(rune('0'+credits)))
+		}
+	})
+
+	w := b.do(t, "GET", "/scrape/test/echo?q=hello", "", "X-Request-Id", "req-1")
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), `{"requestMetadata":{"id":"req-1","status":"ok"},"items":["hello"]}`) {
+		t.Errorf("ok: %d %s", w.Code, w.Body)
+	}
+	if w := b.do(t, "GET", "/scrape/test/echo?q=empty", ""); w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"ok"}}`) {
+		t.Errorf("empty body: %d %s", w.Code, w.Body)
+	}
+	e := wantError(t, b.do(t, "GET", "/scrape/test/echo", ""), 422)
+	if len(e.Errors) != 1 || e.Errors[0].Field != "q" {
+		t.Errorf("422: %+v", e)
+	}
+	for q, status := range map[string]int{"missing": 400, "down": 502} {
+		w := b.do(t, "GET", "/scrape/test/echo?q="+q, "")
+		var body struct {
+			RequestMetadata struct{ Status string } `json:"requestMetadata"`
+			Message         string                  `json:"message"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != status || body.RequestMetadata.Status != "error" || body.Message == "" {
+			t.Errorf("%s: %d %s", q, w.Code, w.Body)
+		}
+	}
+	wantError(t, b.do(t, "GET", "/scrape/test/echo?q=x", "", "x-api-key", ""), 401)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(used, ",") != "/scrape/test/echo:1:2,/scrape/test/echo:1:0" {
+		t.Errorf("usage calls %v: want one per successful call", used)
+	}
+
+	// The endpoint and its parameters are in the OpenAPI document.
+	spec := b.do(t, "GET", "/openapi.json", "").Body.String()
+	if !strings.Contains(spec, `"/scrape/test/echo"`) || !strings.Contains(spec, `"name":"mode"`) {
+		t.Errorf("openapi lacks the endpoint")
+	}
+}
