@@ -1,18 +1,30 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/googlemaps"
+	"github.com/trawlhq/trawl/scrape/googleserp"
 )
 
 // scraperFlags configure the scrapers beyond crawler, contacts and
 // google-maps: where each sends its requests (a local fake in tests).
-type scraperFlags struct{}
+type scraperFlags struct {
+	GoogleSERPURL string `name:"google-serp-url" env:"TRAWL_GOOGLE_SERP_URL" default:"https://www.google.com" help:"Base URL of Google Search (scheme and host; a local fake in tests)."`
+}
 
 // build returns the extra scrapers, registered after the first three, and
 // every synchronous endpoint (GET /scrape/…).
 func (c *scraperFlags) build(f *scrape.Fetcher, maps *googlemaps.Scraper) ([]scrape.Scraper, []scrape.Endpoint, error) {
-	scrapers := []scrape.Scraper{googlemaps.NewReviews(maps)}
-	endpoints := maps.Endpoints()
+	serp, err := googleserp.New(f, c.GoogleSERPURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--google-serp-url (TRAWL_GOOGLE_SERP_URL): %w", err)
+	}
+	scrapers := []scrape.Scraper{googlemaps.NewReviews(maps), serp}
+	var endpoints []scrape.Endpoint
+	for _, e := range [][]scrape.Endpoint{maps.Endpoints(), serp.Endpoints()} {
+		endpoints = append(endpoints, e...)
+	}
 	return scrapers, endpoints, nil
 }
