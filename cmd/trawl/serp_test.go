@@ -99,9 +99,9 @@ func TestGoogleSERPEndToEnd(t *testing.T) {
 
 	// Synchronous.
 	var page struct {
-		RequestMetadata   struct{ Status string } `json:"requestMetadata"`
+		RequestMetadata   struct{ Status string }      `json:"requestMetadata"`
 		SearchInformation struct{ TotalResults int64 } `json:"searchInformation"`
-		OrganicResults    []googleserp.Organic    `json:"organicResults"`
+		OrganicResults    []googleserp.Organic         `json:"organicResults"`
 		RelatedSearches   []googleserp.RelatedSearch
 		RelatedQuestions  []googleserp.RelatedQuestion
 		Pagination        googleserp.Pagination
