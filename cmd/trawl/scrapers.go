@@ -6,6 +6,7 @@ import (
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/googlemaps"
 	"github.com/trawlhq/trawl/scrape/googleserp"
+	"github.com/trawlhq/trawl/scrape/shopify"
 )
 
 // scraperFlags configure the scrapers beyond crawler, contacts and
@@ -21,9 +22,10 @@ func (c *scraperFlags) build(f *scrape.Fetcher, maps *googlemaps.Scraper) ([]scr
 	if err != nil {
 		return nil, nil, fmt.Errorf("--google-serp-url (TRAWL_GOOGLE_SERP_URL): %w", err)
 	}
-	scrapers := []scrape.Scraper{googlemaps.NewReviews(maps), serp}
+	shop := shopify.New(f)
+	scrapers := []scrape.Scraper{googlemaps.NewReviews(maps), serp, shop}
 	var endpoints []scrape.Endpoint
-	for _, e := range [][]scrape.Endpoint{maps.Endpoints(), serp.Endpoints()} {
+	for _, e := range [][]scrape.Endpoint{maps.Endpoints(), serp.Endpoints(), shop.Endpoints()} {
 		endpoints = append(endpoints, e...)
 	}
 	return scrapers, endpoints, nil
