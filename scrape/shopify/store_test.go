@@ -108,8 +108,8 @@ func TestParseGolden(t *testing.T) {
 func TestStore(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string][2]string{
-		"shop.example":                                  {"https://shop.example", ""},
-		"HTTPS://Shop.Example/":                         {"https://shop.example", ""},
+		"shop.example":          {"https://shop.example", ""},
+		"HTTPS://Shop.Example/": {"https://shop.example", ""},
 		"http://127.0.0.1:8080/collections/summer-sale": {"http://127.0.0.1:8080", "summer-sale"},
 		"https://shop.example/products/tee":             {"https://shop.example", ""},
 	} {
