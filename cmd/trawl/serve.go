@@ -127,7 +127,9 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps)
+	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
+		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
+	})
 	if err != nil {
 		return err
 	}
