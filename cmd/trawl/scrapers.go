@@ -8,6 +8,7 @@ import (
 	"github.com/trawlhq/trawl/scrape/googleserp"
 	"github.com/trawlhq/trawl/scrape/secedgar"
 	"github.com/trawlhq/trawl/scrape/shopify"
+	"github.com/trawlhq/trawl/scrape/yellowpages"
 )
 
 // scraperFlags configure the scrapers beyond crawler, contacts and
@@ -16,6 +17,7 @@ type scraperFlags struct {
 	GoogleSERPURL   string `name:"google-serp-url" env:"TRAWL_GOOGLE_SERP_URL" default:"https://www.google.com" help:"Base URL of Google Search (scheme and host; a local fake in tests)."`
 	SECEdgarURL     string `name:"sec-edgar-url" env:"TRAWL_SEC_EDGAR_URL" default:"https://www.sec.gov" help:"Base URL of SEC EDGAR's ticker file and filings."`
 	SECEdgarDataURL string `name:"sec-edgar-data-url" env:"TRAWL_SEC_EDGAR_DATA_URL" default:"https://data.sec.gov" help:"Base URL of SEC EDGAR's submissions JSON."`
+	YellowPagesURL  string `name:"yellow-pages-url" env:"TRAWL_YELLOW_PAGES_URL" default:"https://www.yellowpages.com" help:"Base URL of Yellow Pages (scheme and host; a local fake in tests)."`
 	SECEdgarContact string `name:"sec-edgar-contact" env:"TRAWL_SEC_EDGAR_CONTACT" help:"Contact e-mail sent in the User-Agent of requests to SEC EDGAR, which requires one; sec-edgar jobs fail without it."`
 }
 
@@ -40,9 +42,13 @@ func (c *scraperFlags) build(f *scrape.Fetcher, maps *googlemaps.Scraper, newFet
 	if err != nil {
 		return nil, nil, fmt.Errorf("--sec-edgar-url or --sec-edgar-data-url: %w", err)
 	}
-	scrapers := []scrape.Scraper{googlemaps.NewReviews(maps), serp, shop, edgar}
+	yp, err := yellowpages.New(f, c.YellowPagesURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--yellow-pages-url (TRAWL_YELLOW_PAGES_URL): %w", err)
+	}
+	scrapers := []scrape.Scraper{googlemaps.NewReviews(maps), serp, shop, edgar, yp}
 	var endpoints []scrape.Endpoint
-	for _, e := range [][]scrape.Endpoint{maps.Endpoints(), serp.Endpoints(), shop.Endpoints()} {
+	for _, e := range [][]scrape.Endpoint{maps.Endpoints(), serp.Endpoints(), shop.Endpoints(), yp.Endpoints()} {
 		endpoints = append(endpoints, e...)
 	}
 	return scrapers, endpoints, nil
