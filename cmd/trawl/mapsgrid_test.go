@@ -9,20 +9,23 @@ import (
 	"github.com/trawlhq/trawl/scrape/googlemaps/mapstest"
 )
 
-// gridWorld is a fake Maps whose 180 coffee shops sit on a 15 × 12 lattice
+// gridWorld is a fake Maps whose 64 coffee shops sit on an 8 × 8 lattice
 // about 0.67 km apart around Springfield, IL. Like Google Maps, one search
-// lists at most 120 places: the whole town's search gets 120 of them, a
-// search of a viewport gets the ones inside it.
+// lists a limited number of places (here 40, where Maps lists about 120):
+// the whole town's search gets 40 of them, a search of a viewport the ones
+// inside it.
+const searchCeiling = 40
+
 func gridWorld(t *testing.T) (*mapstest.Server, map[string]bool) {
 	t.Helper()
 	const lat0, lng0 = 39.80, -89.65
 	var shops []mapstest.Place
 	all := map[string]bool{}
-	for i := range 15 {
-		for j := range 12 {
+	for i := range 8 {
+		for j := range 8 {
 			p := mapstest.Place{Title: fmt.Sprintf("Shop %d-%d", i, j), PlaceID: fmt.Sprintf("ChIJgrid%02d%02d", i, j),
 				DataID: fmt.Sprintf("0x%x:0x%x", 100+i, 200+j), Types: []string{"Coffee shop"},
-				Latitude: lat0 + float64(i-7)*0.006, Longitude: lng0 + float64(j-6)*0.008 + 0.004}
+				Latitude: lat0 + float64(i-4)*0.006 + 0.003, Longitude: lng0 + float64(j-4)*0.008 + 0.004}
 			shops = append(shops, p)
 			all[p.PlaceID] = true
 		}
@@ -33,7 +36,7 @@ func gridWorld(t *testing.T) (*mapstest.Server, map[string]bool) {
 		case "Springfield, IL":
 			return []mapstest.Place{town}
 		case "coffee shops Springfield, IL":
-			return shops[:120]
+			return shops[:searchCeiling]
 		case "coffee shops":
 			// The viewport: 600 × 800 pixels of Web Mercator at zoom.
 			mpp := 156543.03392 * math.Cos(lat*math.Pi/180) / math.Pow(2, zoom)
@@ -41,7 +44,7 @@ func gridWorld(t *testing.T) (*mapstest.Server, map[string]bool) {
 			dLng := 300 * mpp / (111320 * math.Cos(lat*math.Pi/180))
 			var in []mapstest.Place
 			for _, p := range shops {
-				if math.Abs(p.Latitude-lat) <= dLat && math.Abs(p.Longitude-lng) <= dLng && len(in) < 120 {
+				if math.Abs(p.Latitude-lat) <= dLat && math.Abs(p.Longitude-lng) <= dLng && len(in) < searchCeiling {
 					in = append(in, p)
 				}
 			}
@@ -56,19 +59,19 @@ func TestGoogleMapsGridSearch(t *testing.T) {
 	maps, all := gridWorld(t)
 	in := start(t, testEnv(map[string]string{"TRAWL_DATA_DIR": t.TempDir(), "TRAWL_GOOGLE_MAPS_URL": maps.URL}))
 
-	// One search of the town: Maps' ceiling of 120.
+	// One search of the town: the ceiling.
 	var plain jobRecord
 	in.do("POST", "/scrapers/google-maps/jobs", `{"keywords": ["coffee shops"], "locations": ["Springfield, IL"]}`, &plain)
-	// The grid: 3 km cells over the 12 km square around the town.
+	// The grid: 2 km cells over the 6 km square around the town.
 	var grid jobRecord
 	if code := in.do("POST", "/scrapers/google-maps/jobs", `{"keywords": ["coffee shops"], "locations": ["Springfield, IL"],
-		"grid": {"cellSizeKm": 3, "radiusKm": 6}}`, &grid); code != 200 {
+		"grid": {"cellSizeKm": 2, "radiusKm": 3}}`, &grid); code != 200 {
 		t.Fatalf("create: status %d", code)
 	}
-	if rec := in.waitTerminal(plain.ID, 60*time.Second); rec.Status != "finished" || rec.DataRowsCount != 120 {
-		t.Errorf("plain search: %+v, want the 120 places one search lists", rec)
+	if rec := in.waitTerminal(plain.ID, 120*time.Second); rec.Status != "finished" || rec.DataRowsCount != searchCeiling {
+		t.Errorf("plain search: %+v, want the %d places one search lists", rec, searchCeiling)
 	}
-	rec := in.waitTerminal(grid.ID, 90*time.Second)
+	rec := in.waitTerminal(grid.ID, 120*time.Second)
 	if rec.Status != "finished" || rec.DataRowsCount != int64(len(all)) {
 		t.Fatalf("grid search: %+v, want all %d places", rec, len(all))
 	}
@@ -83,8 +86,8 @@ func TestGoogleMapsGridSearch(t *testing.T) {
 			t.Errorf("row %v", row)
 		}
 	}
-	// The town is located once; 16 cells are searched, some over two pages;
-	// every search is a credit.
+	// The town is located once; 9 cells are searched; every search is a
+	// credit.
 	located, cells, searches := 0, map[[2]float64]bool{}, 0
 	for _, r := range maps.Requests() {
 		switch r.Query {
@@ -98,8 +101,8 @@ func TestGoogleMapsGridSearch(t *testing.T) {
 			}
 		}
 	}
-	if located != 1 || len(cells) != 16 {
-		t.Errorf("located %d times, %d cells; want 1 and 16", located, len(cells))
+	if located != 1 || len(cells) != 9 {
+		t.Errorf("located %d times, %d cells; want 1 and 9", located, len(cells))
 	}
 	if rec.CreditsSpent != int64(1+searches) {
 		t.Errorf("creditsSpent %d, want %d (1 locate + %d searches)", rec.CreditsSpent, 1+searches, searches)
@@ -107,10 +110,10 @@ func TestGoogleMapsGridSearch(t *testing.T) {
 
 	// Bounds given: no locating; a bad grid is a 422 on its field.
 	var bounded jobRecord
-	in.do("POST", "/scrapers/google-maps/jobs", `{"keywords": ["coffee shops"], "locations": ["Springfield, IL"], "limit": 150,
-		"grid": {"cells": 9, "bounds": "39.75,-89.71,39.85,-89.59"}}`, &bounded)
-	if rec := in.waitTerminal(bounded.ID, 90*time.Second); rec.Status != "finished" || rec.DataRowsCount != 150 {
-		t.Errorf("bounded grid: %+v, want 150 rows (its limit)", rec)
+	in.do("POST", "/scrapers/google-maps/jobs", `{"keywords": ["coffee shops"], "locations": ["Springfield, IL"], "limit": 50,
+		"grid": {"cells": 4, "bounds": "39.77,-89.69,39.83,-89.61"}}`, &bounded)
+	if rec := in.waitTerminal(bounded.ID, 120*time.Second); rec.Status != "finished" || rec.DataRowsCount != 50 {
+		t.Errorf("bounded grid: %+v, want 50 rows (its limit)", rec)
 	}
 	var bad struct {
 		Errors []struct{ Field string } `json:"errors"`
