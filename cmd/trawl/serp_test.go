@@ -111,6 +111,12 @@ func TestGoogleSERPEndToEnd(t *testing.T) {
 		len(page.RelatedSearches) != 1 || len(page.RelatedQuestions) != 1 || page.Pagination.Next == "" || page.SearchInformation.TotalResults == 0 {
 		t.Errorf("serp: status %d, %+v", code, page)
 	}
+	// 14 results on one page, one of them twice: 13.
+	var light map[string]any
+	if code := in.do("GET", "/scrape/google-light/serp?q=pizza+austin&num=20", nil, &light); code != 200 ||
+		len(light["organicResults"].([]any)) != 13 || light["relatedQuestions"] != nil || light["relatedSearches"] == nil {
+		t.Errorf("light serp: status %d, %v", code, light)
+	}
 	var bad struct {
 		Errors []struct{ Field string } `json:"errors"`
 	}

@@ -358,26 +358,44 @@ func (s *Scraper) Endpoints() []scrape.Endpoint {
 	p := func(name, typ, desc string, enum ...string) scrape.EndpointParam {
 		return scrape.EndpointParam{Name: name, Type: typ, Description: desc, Enum: enum}
 	}
+	full := []scrape.EndpointParam{
+		{Name: "q", Type: "string", Required: true, Description: "The query."},
+		p("location", "string", "Canonical location, \"Austin,Texas,United States\"."),
+		p("uule", "string", "An encoded location, used instead of location."),
+		p("domain", "string", "Google domain (checked; searches go to TRAWL_GOOGLE_SERP_URL)."),
+		p("gl", "string", "Country, a two-letter code."),
+		p("hl", "string", "Language."),
+		p("num", "integer", "Results per page, 1 to 100."),
+		p("start", "integer", "Offset of the first result."),
+		p("tbs", "string", "Filters, e.g. qdr:d."),
+		p("safe", "string", "SafeSearch.", safeVals...),
+		p("deviceType", "string", "Accepted; trawl always fetches as its own user agent.", devices...),
+		p("filter", "integer", "0 or 1: similar results."),
+		p("nfpr", "integer", "0 or 1: auto-correction off."),
+	}
 	return []scrape.Endpoint{{
 		Path:        "/scrape/google/serp",
 		Summary:     "Search Google",
 		Description: "One results page: searchInformation, organicResults, relatedSearches, relatedQuestions, pagination (blocks Google did not show are absent).",
-		Params: []scrape.EndpointParam{
-			{Name: "q", Type: "string", Required: true, Description: "The query."},
-			p("location", "string", "Canonical location, \"Austin,Texas,United States\"."),
-			p("uule", "string", "An encoded location, used instead of location."),
-			p("domain", "string", "Google domain (checked; searches go to TRAWL_GOOGLE_SERP_URL)."),
-			p("gl", "string", "Country, a two-letter code."),
-			p("hl", "string", "Language."),
-			p("num", "integer", "Results per page, 1 to 100."),
-			p("start", "integer", "Offset of the first result."),
-			p("tbs", "string", "Filters, e.g. qdr:d."),
-			p("safe", "string", "SafeSearch.", safeVals...),
-			p("deviceType", "string", "Accepted; trawl always fetches as its own user agent.", devices...),
-			p("filter", "integer", "0 or 1: similar results."),
-			p("nfpr", "integer", "0 or 1: auto-correction off."),
+		Params:      full,
+		Do:          s.syncSearch,
+	}, {
+		Path:    "/scrape/google-light/serp",
+		Summary: "Search Google (light)",
+		Description: "HasData's lighter SERP call: the same page read the same way (searchInformation, organicResults, " +
+			"relatedSearches, pagination), without the parameters only the full call takes.",
+		Params: slices.DeleteFunc(slices.Clone(full), func(p scrape.EndpointParam) bool {
+			return p.Name == "deviceType" || p.Name == "nfpr"
+		}),
+		Do: func(ctx context.Context, q url.Values) (*scrape.EndpointResult, error) {
+			res, err := s.syncSearch(ctx, q)
+			if err == nil {
+				page := *res.Body.(*Page)
+				page.RelatedQuestions = nil
+				res.Body = &page
+			}
+			return res, err
 		},
-		Do: s.syncSearch,
 	}}
 }
 
