@@ -69,16 +69,6 @@ type Job struct {
 
 	// TaskCount is how many tasks the job has been split into so far.
 	TaskCount int64
-	// RowsEventedSeq is the Seq of the last row already put in a data event.
-	RowsEventedSeq int64
-	// FlushScheduled is set while a River job is due to put the job's
-	// remaining rows into data events.
-	FlushScheduled bool
-	// FinishNotified is set once the job's finished event is in the outbox.
-	FinishNotified bool
-	// WebhookGoneAt is set when the receiver answered 410 Gone: no more
-	// deliveries are made for this job.
-	WebhookGoneAt *time.Time
 }
 
 // Row is one stored result of a job. Data is the scraper's row object.
@@ -116,25 +106,53 @@ type Task struct {
 // Account owns API keys and jobs; an account sees only its own jobs.
 //
 // WebhookSecret signs every delivery of the account's jobs (Standard
-// Webhooks). After a rotation the previous secret keeps signing too, until
-// PreviousSecretExpiresAt, so receivers can switch without losing a message.
+// Webhooks). After a rotation each earlier secret keeps signing too, until its
+// own ExpiresAt, so receivers can switch without losing a message however
+// often the secret is rotated in between.
 type Account struct {
-	ID                      int64
-	Name                    string
-	WebhookSecret           string
-	PreviousWebhookSecret   string
-	PreviousSecretExpiresAt *time.Time
-	CreatedAt               time.Time
+	ID              int64
+	Name            string
+	WebhookSecret   string
+	PreviousSecrets []PreviousSecret // newest first
+	CreatedAt       time.Time
 }
 
+// PreviousSecret is a signing secret replaced by a rotation, still signing
+// until ExpiresAt.
+type PreviousSecret struct {
+	Secret    string    `json:"secret"`
+	ExpiresAt time.Time `json:"-"`
+}
+
+// MaxSigningSecrets caps how many secrets sign a delivery at once: the current
+// one and the newest MaxSigningSecrets-1 earlier ones still in their overlap.
+// A rotation past the cap ends the oldest overlap early.
+const MaxSigningSecrets = 5
+
 // SigningSecrets returns the secrets that sign a delivery made at now: the
-// current one, and the previous one while it has not expired.
+// current one, then every earlier one whose overlap has not ended, newest
+// first.
 func (a *Account) SigningSecrets(now time.Time) []string {
 	out := []string{a.WebhookSecret}
-	if a.PreviousWebhookSecret != "" && a.PreviousSecretExpiresAt != nil && now.Before(*a.PreviousSecretExpiresAt) {
-		out = append(out, a.PreviousWebhookSecret)
+	for _, p := range a.PreviousSecrets {
+		if p.Secret != "" && now.Before(p.ExpiresAt) && len(out) < MaxSigningSecrets {
+			out = append(out, p.Secret)
+		}
 	}
 	return out
+}
+
+// Rotate makes next the signing secret at now and keeps the current one
+// signing until until. Earlier secrets keep their own expiry; those already
+// expired, and any beyond MaxSigningSecrets, are dropped.
+func (a *Account) Rotate(next string, now, until time.Time) {
+	kept := []PreviousSecret{{Secret: a.WebhookSecret, ExpiresAt: until}}
+	for _, p := range a.PreviousSecrets {
+		if now.Before(p.ExpiresAt) && len(kept) < MaxSigningSecrets-1 {
+			kept = append(kept, p)
+		}
+	}
+	a.WebhookSecret, a.PreviousSecrets = next, kept
 }
 
 // APIKey is an account's credential. Only a hash of the key is stored; Prefix
@@ -153,6 +171,7 @@ type EventState string
 
 // The event states.
 const (
+	EventWaiting   EventState = "waiting"   // held back until the events before it have ended (see Outbox)
 	EventPending   EventState = "pending"   // not delivered yet; an attempt is due
 	EventDelivered EventState = "delivered" // a 2xx answered
 	EventFailed    EventState = "failed"    // out of attempts, or refused for good (blocked, invalid)
@@ -162,8 +181,13 @@ const (
 // Event is one webhook message waiting in, or sent from, the outbox. ID is the
 // webhook-id header: stable across retries and redeliveries so that receivers
 // can de-duplicate. Payload is the exact JSON body.
+//
+// Seq numbers events in the order they were stored, across all accounts, so
+// an account's events can be read from any point on.
 type Event struct {
 	ID          string
+	Seq         int64
+	AccountID   int64
 	JobID       int64
 	Type        string
 	Payload     json.RawMessage

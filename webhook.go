@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The webhook events a job can subscribe to. EventDataRowsAdded is the older
@@ -37,6 +38,9 @@ type Webhook struct {
 	Events      []string          `json:"events,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	MaxAttempts int               `json:"maxAttempts,omitempty"` // 0 = the server default
+	// Ordered asks for strict order: the job's events go one at a time, each
+	// after the one before it was delivered or ran out of attempts.
+	Ordered bool `json:"ordered,omitempty"`
 }
 
 // Subscribed reports whether the webhook wants event. With no events listed,
@@ -122,4 +126,22 @@ func validHeaderName(s string) bool {
 		}
 	}
 	return true
+}
+
+// Outbox is the webhook bookkeeping of one job, kept apart from the job
+// record: what has been put into events, and what is held back for order.
+type Outbox struct {
+	JobID int64
+	// RowsEventedSeq is the Seq of the last row already put in a data event.
+	RowsEventedSeq int64
+	// FlushScheduled is set while a flush of the job's waiting rows is due.
+	FlushScheduled bool
+	// FinishWritten is set once the job's finished event is stored.
+	FinishWritten bool
+	// GoneAt is set when the receiver answered 410 Gone: no more deliveries
+	// are made for this job until a redelivery is asked for.
+	GoneAt *time.Time
+	// Waiting counts the job's events held back (EventWaiting) until the
+	// events before them have ended.
+	Waiting int64
 }

@@ -99,25 +99,30 @@ func (s *server) listDeliveries(ctx context.Context, in *deliveriesInput) (*deli
 	out.Body.Meta = s.pageMeta(jobPath(job.ID)+"/webhook-deliveries", "", total, in.Page, in.Limit)
 	out.Body.Data = make([]deliveryAttempt, 0, len(attempts))
 	for _, a := range attempts {
-		d := deliveryAttempt{
-			ID:              a.ID,
-			DeliveryID:      a.EventID,
-			Attempt:         a.Attempt,
-			CreatedAt:       formatTime(a.CreatedAt),
-			DurationMs:      float64(a.Duration.Microseconds()) / 1000,
-			ResponseExcerpt: a.ResponseExcerpt,
-			Event:           a.EventType,
-			DeliveryState:   string(a.EventState),
-		}
-		if a.StatusCode != 0 {
-			d.StatusCode = &a.StatusCode
-		}
-		if a.ErrorClass != "" {
-			d.ErrorClass, d.Error = &a.ErrorClass, &a.Error
-		}
-		out.Body.Data = append(out.Body.Data, d)
+		out.Body.Data = append(out.Body.Data, toDeliveryAttempt(a))
 	}
 	return out, nil
+}
+
+// toDeliveryAttempt converts an attempt for the delivery log.
+func toDeliveryAttempt(a *trawl.DeliveryAttempt) deliveryAttempt {
+	d := deliveryAttempt{
+		ID:              a.ID,
+		DeliveryID:      a.EventID,
+		Attempt:         a.Attempt,
+		CreatedAt:       formatTime(a.CreatedAt),
+		DurationMs:      float64(a.Duration.Microseconds()) / 1000,
+		ResponseExcerpt: a.ResponseExcerpt,
+		Event:           a.EventType,
+		DeliveryState:   string(a.EventState),
+	}
+	if a.StatusCode != 0 {
+		d.StatusCode = &a.StatusCode
+	}
+	if a.ErrorClass != "" {
+		d.ErrorClass, d.Error = &a.ErrorClass, &a.Error
+	}
+	return d
 }
 
 type redeliveryBody struct {
@@ -220,7 +225,10 @@ type accountBody struct {
 	ID                             int64   `json:"id"`
 	Name                           string  `json:"name"`
 	WebhookSecret                  string  `json:"webhookSecret" doc:"Signs every webhook delivery (whsec_…)."`
-	PreviousWebhookSecretExpiresAt *string `json:"previousWebhookSecretExpiresAt" doc:"Until when the rotated-out secret also signs; null when none does."`
+	PreviousWebhookSecretExpiresAt *string `json:"previousWebhookSecretExpiresAt" doc:"Until when the secret rotated out last also signs; null when none does."`
+	// PreviousWebhookSecretsExpireAt lists, newest first, until when each
+	// rotated-out secret that still signs does so.
+	PreviousWebhookSecretsExpireAt []string `json:"previousWebhookSecretsExpireAt" doc:"Until when each rotated-out secret that still signs does so, newest first (at most 4: a rotation past that ends the oldest overlap early)."`
 }
 
 type accountOutput struct {
@@ -228,9 +236,15 @@ type accountOutput struct {
 }
 
 func accountOf(a *trawl.Account, now time.Time) accountBody {
-	b := accountBody{ID: a.ID, Name: a.Name, WebhookSecret: a.WebhookSecret}
-	if a.PreviousSecretExpiresAt != nil && now.Before(*a.PreviousSecretExpiresAt) {
-		b.PreviousWebhookSecretExpiresAt = formatTimePtr(a.PreviousSecretExpiresAt)
+	b := accountBody{ID: a.ID, Name: a.Name, WebhookSecret: a.WebhookSecret, PreviousWebhookSecretsExpireAt: []string{}}
+	for _, p := range a.PreviousSecrets {
+		if !now.Before(p.ExpiresAt) {
+			continue
+		}
+		if b.PreviousWebhookSecretExpiresAt == nil {
+			b.PreviousWebhookSecretExpiresAt = formatTimePtr(&p.ExpiresAt)
+		}
+		b.PreviousWebhookSecretsExpireAt = append(b.PreviousWebhookSecretsExpireAt, *formatTimePtr(&p.ExpiresAt))
 	}
 	return b
 }

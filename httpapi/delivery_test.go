@@ -167,7 +167,11 @@ func TestRedeliver(t *testing.T) {
 type fakeAccounts struct{}
 
 func (fakeAccounts) RotateWebhookSecret(_ context.Context, accountID int64, next string, previousUntil time.Time) (*trawl.Account, error) {
-	return &trawl.Account{ID: accountID, Name: "one", WebhookSecret: next, PreviousWebhookSecret: "whsec_old", PreviousSecretExpiresAt: &previousUntil}, nil
+	return &trawl.Account{ID: accountID, Name: "one", WebhookSecret: next, PreviousSecrets: []trawl.PreviousSecret{
+		{Secret: "whsec_old", ExpiresAt: previousUntil},
+		{Secret: "whsec_older", ExpiresAt: previousUntil.Add(-time.Hour)},
+		{Secret: "whsec_expired", ExpiresAt: time.Now().Add(-time.Hour)},
+	}}, nil
 }
 
 func TestAccountRoutes(t *testing.T) {
@@ -176,7 +180,7 @@ func TestAccountRoutes(t *testing.T) {
 
 	var got accountBody
 	wantOK(t, b.do(t, http.MethodGet, "/account", ""), &got)
-	if diff := cmp.Diff(accountBody{ID: 1, Name: "one"}, got); diff != "" {
+	if diff := cmp.Diff(accountBody{ID: 1, Name: "one", PreviousWebhookSecretsExpireAt: []string{}}, got); diff != "" {
 		t.Errorf("account (-want +got):\n%s", diff)
 	}
 
@@ -191,6 +195,9 @@ func TestAccountRoutes(t *testing.T) {
 	until, err := time.Parse(time.RFC3339, *rotated.PreviousWebhookSecretExpiresAt)
 	if err != nil || time.Until(until) < SecretOverlap-time.Minute || time.Until(until) > SecretOverlap {
 		t.Errorf("previousWebhookSecretExpiresAt %q: want about %v from now (%v)", *rotated.PreviousWebhookSecretExpiresAt, SecretOverlap, err)
+	}
+	if n := len(rotated.PreviousWebhookSecretsExpireAt); n != 2 || rotated.PreviousWebhookSecretsExpireAt[0] != *rotated.PreviousWebhookSecretExpiresAt {
+		t.Errorf("previousWebhookSecretsExpireAt %v: want the two unexpired overlaps, newest first", rotated.PreviousWebhookSecretsExpireAt)
 	}
 
 	wantError(t, b.do(t, http.MethodGet, "/account", "", "x-api-key", ""), http.StatusUnauthorized)

@@ -94,7 +94,7 @@ func webhookSchema() *huma.Schema {
 	}
 	return &huma.Schema{
 		Type:        huma.TypeObject,
-		Description: "Where to POST the job's events. Deliveries are signed with Standard Webhooks headers.",
+		Description: "Where to POST the job's events. Deliveries are signed with Standard Webhooks headers. Per job, scraper.job.started is delivered before any other event, and scraper.job.finished only after every other event was delivered or ran out of attempts.",
 		Required:    []string{"url"},
 		Properties: map[string]*huma.Schema{
 			"url": {Type: huma.TypeString, Format: "uri", Description: "An absolute http or https URL."},
@@ -104,6 +104,8 @@ func webhookSchema() *huma.Schema {
 				Description: "Headers sent on every delivery."},
 			"maxAttempts": {Type: huma.TypeInteger, Minimum: ptr(1.0), Maximum: ptr(float64(trawl.MaxWebhookAttempts)),
 				Description: "Delivery attempts per event; absent = the server default."},
+			"ordered": {Type: huma.TypeBoolean, Default: false,
+				Description: "Strict order: the job's events go one at a time, each after the one before it was delivered or ran out of attempts. A receiver that is slow or down then holds back the job's later events."},
 		},
 	}
 }

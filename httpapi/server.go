@@ -107,6 +107,13 @@ type Config struct {
 	// Exports serves the downloads (signed links and their API-key twins);
 	// nil leaves those routes out.
 	Exports *Exports
+	// Events serves GET /events, the stream of an account's changes (the
+	// web console's Events handler), which checks the caller itself; nil
+	// leaves the route out.
+	Events http.Handler
+	// Nodes lists the trawl processes sharing the database and how long ago
+	// each renewed its liveness record; nil leaves GET /nodes out.
+	Nodes func(ctx context.Context) ([]Node, error)
 	// Endpoints are the synchronous scrape endpoints (GET /scrape/…), each
 	// registered at its path; see scrapesync.go.
 	Endpoints []scrape.Endpoint
@@ -129,6 +136,7 @@ type server struct {
 	links     func(job *trawl.Job) *DataLinks
 	webhooks  Webhooks
 	accounts  Accounts
+	nodes     func(ctx context.Context) ([]Node, error)
 	exports   *Exports
 	endpoints []scrape.Endpoint
 	syncUsage func(ctx context.Context, accountID int64, path string, credits int64)
@@ -173,6 +181,7 @@ func newServer(c Config) *server {
 		webhooks:  c.Webhooks,
 		accounts:  c.Accounts,
 		exports:   c.Exports,
+		nodes:     c.Nodes,
 		endpoints: c.Endpoints,
 		syncUsage: c.SyncUsage,
 		mux:       http.NewServeMux(),
@@ -183,11 +192,17 @@ func newServer(c Config) *server {
 	if s.webhooks != nil {
 		s.addWebhookRoutes(api)
 	}
+	if s.nodes != nil {
+		s.addNodeRoutes(api)
+	}
 	if s.accounts != nil {
 		s.addAccountRoutes(api)
 	}
 	if s.exports != nil {
 		s.addExportRoutes(api)
+	}
+	if c.Events != nil {
+		s.addEventRoutes(api, c.Events)
 	}
 	s.finishSpec(api)
 	s.handler = s.instrument(http.HandlerFunc(s.route))

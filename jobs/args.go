@@ -36,16 +36,3 @@ func (TaskArgs) Kind() string { return "trawl_job_task" }
 func (TaskArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueScrape, MaxAttempts: taskMaxAttempts}
 }
-
-// FlushArgs puts a job's rows that no data event carries yet into data events.
-type FlushArgs struct {
-	JobID int64 `json:"jobId"`
-}
-
-// Kind implements river.JobArgs.
-func (FlushArgs) Kind() string { return "trawl_job_flush_rows" }
-
-// InsertOpts implements river.JobArgsWithInsertOpts.
-func (FlushArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueScrape, MaxAttempts: taskMaxAttempts}
-}

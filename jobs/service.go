@@ -3,7 +3,6 @@ package jobs
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -16,45 +15,41 @@ import (
 	"github.com/trawlhq/trawl/store"
 )
 
-// Batch bounds the data events: a job's new rows go out when MaxRows of them
-// are waiting or Window after the first of them was stored, whichever comes
-// first, split so that no event's body is over MaxBytes. So a job of 10,000
-// rows is not 10,000 requests, no body is huge, and a slow job's rows are not
-// held back for long.
-type Batch struct {
-	MaxRows  int           // default 100
-	MaxBytes int           // default 1 MiB (at least 4 KiB)
-	Window   time.Duration // default 2s
-}
-
-func (b Batch) withDefaults() Batch {
-	if b.MaxRows <= 0 {
-		b.MaxRows = 100
-	}
-	if b.MaxBytes <= 0 {
-		b.MaxBytes = 1 << 20
-	}
-	b.MaxBytes = max(b.MaxBytes, 4<<10)
-	if b.Window <= 0 {
-		b.Window = 2 * time.Second
-	}
-	return b
-}
-
-// Config configures a Service. Store and Scrapers are required.
+// Config configures a Service. Store, Scrapers and Events are required.
 type Config struct {
 	Store    store.Store
 	Scrapers *scrape.Registry
-	Logger   *slog.Logger     // default: discard
-	Now      func() time.Time // default: time.Now
-	Batch    Batch
-	// PublicURL is the base of links in webhook payloads (no trailing slash).
-	PublicURL string
+	// Events is told what happened to jobs, in the transaction where it
+	// happened; the webhook service builds and delivers the events.
+	Events Events
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default: time.Now
 	// Observer, when set, is told about stored rows (for metrics).
 	Observer Observer
-	// TaskTimeout bounds one task; default 5 minutes. Keep it below River's
-	// RescueStuckJobsAfter, or a slow task is run twice.
+	// TaskTimeout bounds one task; default 5 minutes. Keep it below the
+	// engine's RescueAfter, or a slow task on a live node is run twice.
 	TaskTimeout time.Duration
+	// AccountConcurrency is how many of one account's tasks may be queued
+	// or running at once, across all nodes; default DefaultAccountConcurrency.
+	// An account's tasks beyond it wait their turn outside the queue, so one
+	// account's large job never fills the queue ahead of other accounts, and
+	// an account's jobs take turns.
+	AccountConcurrency int
+}
+
+// DefaultAccountConcurrency is the default of Config.AccountConcurrency.
+const DefaultAccountConcurrency = 32
+
+// Events is told, inside the transaction that did it, what happened to a
+// job. Each method may write and enqueue in tx.
+type Events interface {
+	// JobStarted: the job moved to in_progress.
+	JobStarted(tx store.Tx, job *trawl.Job) error
+	// RowsStored: the transaction stored rows; DataRowsCount counts them.
+	RowsStored(tx store.Tx, job *trawl.Job) error
+	// JobEnded: the job is terminal and no task is in flight. It may be
+	// reported more than once.
+	JobEnded(tx store.Tx, job *trawl.Job) error
 }
 
 // Observer is told what the service stored.
@@ -66,16 +61,16 @@ type Observer interface {
 type Service struct {
 	store       store.Store
 	scrapers    *scrape.Registry
+	events      Events
 	log         *slog.Logger
 	now         func() time.Time
-	batch       Batch
-	publicURL   string
 	observer    Observer
 	taskTimeout time.Duration
-	river       *river.Client[*sql.Tx]
+	perAccount  int
 }
 
-// NewService returns a service. Call SetClient before Create or Stop.
+// NewService returns a service. Its River workers run once the engine it is
+// registered with starts.
 func NewService(c Config) *Service {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -86,13 +81,12 @@ func NewService(c Config) *Service {
 	if c.TaskTimeout <= 0 {
 		c.TaskTimeout = 5 * time.Minute
 	}
-	return &Service{store: c.Store, scrapers: c.Scrapers, log: c.Logger, now: c.Now, batch: c.Batch.withDefaults(),
-		publicURL: c.PublicURL, observer: c.Observer, taskTimeout: c.TaskTimeout}
+	if c.AccountConcurrency <= 0 {
+		c.AccountConcurrency = DefaultAccountConcurrency
+	}
+	return &Service{store: c.Store, scrapers: c.Scrapers, events: c.Events, log: c.Logger, now: c.Now,
+		observer: c.Observer, taskTimeout: c.TaskTimeout, perAccount: c.AccountConcurrency}
 }
-
-// SetClient gives the service the River client it enqueues with. The client
-// is made after the service because its workers need the service.
-func (s *Service) SetClient(c *river.Client[*sql.Tx]) { s.river = c }
 
 // Scrapers returns the registry the service runs.
 func (s *Service) Scrapers() *scrape.Registry { return s.scrapers }
@@ -152,8 +146,7 @@ func (s *Service) Create(ctx context.Context, accountID int64, slug string, body
 		if err := tx.CreateJob(job); err != nil {
 			return err
 		}
-		_, err := s.river.InsertTx(ctx, tx.SQL(), StartArgs{JobID: job.ID}, nil)
-		return err
+		return tx.Enqueue(river.InsertManyParams{Args: StartArgs{JobID: job.ID}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create job: %w", err)
@@ -233,7 +226,7 @@ func (s *Service) Stop(ctx context.Context, accountID, id int64) (*trawl.Job, er
 		if _, err := tx.CancelPendingTasks(j.ID); err != nil {
 			return err
 		}
-		return s.settle(ctx, tx, j, false)
+		return s.settle(tx, j, false)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stop job %d: %w", id, err)

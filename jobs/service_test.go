@@ -6,17 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/jobs"
 	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/sqlite"
 	"github.com/trawlhq/trawl/webhook"
 	"go.uber.org/goleak"
@@ -73,7 +74,20 @@ type harness struct {
 	acc *trawl.Account
 }
 
-func newHarness(t *testing.T, sc scrape.Scraper, batch jobs.Batch) *harness {
+// accept answers every webhook delivery with 204, without a network.
+type accept struct{}
+
+func (accept) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: r}, nil
+}
+
+type harnessOptions struct {
+	batch      webhook.Batch
+	middleware []rivertype.Middleware
+	observer   jobs.Observer
+}
+
+func newHarness(t *testing.T, sc scrape.Scraper, o harnessOptions) *harness {
 	t.Helper()
 	db, err := sqlite.Open(t.TempDir(), nil)
 	if err != nil {
@@ -83,37 +97,33 @@ func newHarness(t *testing.T, sc scrape.Scraper, batch jobs.Batch) *harness {
 	if err := db.Migrate(t.Context(), log); err != nil {
 		t.Fatal(err)
 	}
-	svc := jobs.NewService(jobs.Config{Store: db, Scrapers: scrape.NewRegistry(sc), Logger: log, Batch: batch, PublicURL: "http://trawl.test"})
-	workers := river.NewWorkers()
-	svc.AddWorkers(workers)
-	// Deliveries are enqueued (the kind must be known) but not run here: the
-	// webhook queue has no workers in this client.
-	river.AddWorker(workers, river.WorkFunc(func(context.Context, *river.Job[webhook.DeliverArgs]) error { return nil }))
-	rc, err := river.NewClient(riversqlite.New(db.Write), &river.Config{
-		Queues:            map[string]river.QueueConfig{jobs.QueueScrape: {MaxWorkers: 4}},
-		Workers:           workers,
-		Logger:            log,
-		FetchCooldown:     5 * time.Millisecond,
-		FetchPollInterval: 20 * time.Millisecond,
-		RetryPolicy:       fastRetry{},
+	hooks := webhook.New(webhook.Config{
+		Store:     db,
+		Sender:    &webhook.Sender{Client: &http.Client{Transport: accept{}}, UserAgent: "trawl/test"},
+		Logger:    log,
+		Batch:     o.batch,
+		PublicURL: "http://trawl.test",
+	})
+	svc := jobs.NewService(jobs.Config{Store: db, Scrapers: scrape.NewRegistry(sc), Events: hooks, Logger: log, Observer: o.observer})
+	eng, err := engine.New(engine.Config{
+		DB:          db,
+		Logger:      log,
+		Handlers:    []engine.Handler{svc, hooks},
+		Queues:      map[string]int{jobs.QueueScrape: 4, webhook.QueueWebhook: 4, webhook.QueueWebhookRetry: 1},
+		RetryPolicy: fastRetry{},
+		Middleware:  o.middleware,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.SetClient(rc)
-	if err := rc.Start(context.Background()); err != nil {
+	if err := eng.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); jobs.Promote(ctx, 10*time.Millisecond, db.PromoteDue, log) }()
 	t.Cleanup(func() {
-		cancel()
-		<-done
 		stop, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancelStop()
-		if err := rc.Stop(stop); err != nil {
-			_ = rc.StopAndCancel(stop)
+		if err := eng.Stop(stop); err != nil {
+			t.Errorf("stop engine: %v", err)
 		}
 		_ = db.Close()
 	})
@@ -122,6 +132,21 @@ func newHarness(t *testing.T, sc scrape.Scraper, batch jobs.Batch) *harness {
 		t.Fatal(err)
 	}
 	return &harness{db: db, svc: svc, acc: acc}
+}
+
+// outbox reads a job's webhook bookkeeping.
+func (h *harness) outbox(t *testing.T, id int64) *trawl.Outbox {
+	t.Helper()
+	var o *trawl.Outbox
+	err := h.db.InTx(t.Context(), func(tx store.Tx) error {
+		var err error
+		o, err = tx.Outbox(id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // fastRetry retries failed tasks after a few milliseconds, not River's
@@ -134,11 +159,28 @@ func (h *harness) waitEnd(t *testing.T, id int64) *trawl.Job {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		// The job's last transaction ends its last task and writes its
+		// finished event: read those first, and the job read after them is
+		// at least that new. (A stopped job is terminal before its tasks in
+		// flight are done.)
+		var open, written bool
+		err := h.db.InTx(t.Context(), func(tx store.Tx) error {
+			var err error
+			if open, err = tx.HasOpenTasks(id); err != nil {
+				return err
+			}
+			o, err := tx.Outbox(id)
+			written = err == nil && o.FinishWritten
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		j, err := h.db.Job(t.Context(), 0, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Status.Terminal() && j.FinishNotified {
+		if j.Status.Terminal() && !open && (j.Webhook == nil || written) {
 			return j
 		}
 		if time.Now().After(deadline) {
@@ -164,7 +206,7 @@ func TestLimitWithManyRowsPerTask(t *testing.T) {
 		t.Run(fmt.Sprint(tt.limit), func(t *testing.T) {
 			t.Parallel()
 			f := &fake{tasks: 3, rowsPerTask: 20, runs: map[string]int{}}
-			h := newHarness(t, f, jobs.Batch{})
+			h := newHarness(t, f, harnessOptions{})
 			job, err := h.svc.Create(t.Context(), h.acc.ID, "fake", fmt.Appendf(nil, `{"limit": %d}`, tt.limit))
 			if err != nil {
 				t.Fatal(err)
@@ -179,7 +221,7 @@ func TestLimitWithManyRowsPerTask(t *testing.T) {
 			}
 			// Nobody wants these rows (no webhook): no flush is ever scheduled.
 			var flushes int
-			if err := h.db.Write.QueryRow(`SELECT count(*) FROM river_job WHERE kind = ?`, jobs.FlushArgs{}.Kind()).Scan(&flushes); err != nil || flushes != 0 {
+			if err := h.db.Write.QueryRow(`SELECT count(*) FROM river_job WHERE kind = ?`, webhook.FlushArgs{}.Kind()).Scan(&flushes); err != nil || flushes != 0 {
 				t.Errorf("%d row flushes scheduled for a job without a webhook (%v), want 0", flushes, err)
 			}
 			if tt.reason == "" {
@@ -200,7 +242,7 @@ func TestLimitWithManyRowsPerTask(t *testing.T) {
 func TestDataEventsSplitBySize(t *testing.T) {
 	t.Parallel()
 	f := &fake{tasks: 4, rowsPerTask: 10, rowBytes: 1000, runs: map[string]int{}}
-	h := newHarness(t, f, jobs.Batch{MaxRows: 100, MaxBytes: 8 << 10})
+	h := newHarness(t, f, harnessOptions{batch: webhook.Batch{MaxRows: 100, MaxBytes: 8 << 10}})
 	job, err := h.svc.Create(t.Context(), h.acc.ID, "fake", []byte(`{"webhook": {"url": "https://hooks.example.org/x"}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +275,7 @@ func TestDataEventsSplitBySize(t *testing.T) {
 	}
 
 	huge := &fake{tasks: 1, rowsPerTask: 1, rowBytes: 20 << 10, runs: map[string]int{}}
-	h2 := newHarness(t, huge, jobs.Batch{MaxBytes: 8 << 10})
+	h2 := newHarness(t, huge, harnessOptions{batch: webhook.Batch{MaxBytes: 8 << 10}})
 	job2, err := h2.svc.Create(t.Context(), h2.acc.ID, "fake", []byte(`{"webhook": {"url": "https://hooks.example.org/x", "events": ["scraper.data.scraped"]}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +303,7 @@ func TestDataEventsSplitBySize(t *testing.T) {
 func TestStopBeforeStart(t *testing.T) {
 	t.Parallel()
 	f := &fake{tasks: 2, rowsPerTask: 1, runs: map[string]int{}}
-	h := newHarness(t, f, jobs.Batch{})
+	h := newHarness(t, f, harnessOptions{})
 	var job *trawl.Job
 	// Create and stop in one go: the start job may or may not have run; both
 	// orders must end the same way.

@@ -17,7 +17,34 @@ import (
 func (s *Service) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &startWorker{s: s})
 	river.AddWorker(w, &taskWorker{s: s})
-	river.AddWorker(w, &flushWorker{s: s})
+}
+
+// settle ends a transaction that changed job: the account's tasks that may
+// go now are handed to the queue; an in-progress job whose tasks are all done
+// is finished; the job is written; and the webhook service is told when rows
+// were stored or the job has ended with nothing in flight.
+func (s *Service) settle(tx store.Tx, job *trawl.Job, rowsStored bool) error {
+	if err := s.dispatch(tx, job.AccountID); err != nil {
+		return err
+	}
+	open, err := tx.HasOpenTasks(job.ID)
+	if err != nil {
+		return err
+	}
+	if job.Status == trawl.StatusInProgress && !open {
+		now := s.now().UTC()
+		job.Status, job.FinishedAt = trawl.StatusFinished, &now
+	}
+	if err := tx.UpdateJob(job); err != nil {
+		return err
+	}
+	if job.Status.Terminal() && !open {
+		return s.events.JobEnded(tx, job)
+	}
+	if rowsStored {
+		return s.events.RowsStored(tx, job)
+	}
+	return nil
 }
 
 type startWorker struct {
@@ -50,22 +77,21 @@ func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error 
 		}
 		if err != nil {
 			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFailed, err.Error(), &now
-			return s.settle(ctx, tx, job, true)
+			return s.settle(tx, job, false)
 		}
-		if err := s.notify(ctx, tx, job, trawl.EventJobStarted); err != nil {
+		if err := s.events.JobStarted(tx, job); err != nil {
 			return err
 		}
-		if err := s.addTasks(ctx, tx, sc, job, specs); err != nil {
+		if err := s.addTasks(tx, sc, job, specs); err != nil {
 			return err
 		}
-		return s.settle(ctx, tx, job, false)
+		return s.settle(tx, job, false)
 	})
 }
 
-// addTasks inserts the tasks the job does not have yet and enqueues them. A
-// scraper whose tasks yield one row each never gets more tasks than the
-// job's limit.
-func (s *Service) addTasks(ctx context.Context, tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs []trawl.TaskSpec) error {
+// addTasks inserts the tasks the job does not have yet. A scraper whose
+// tasks yield one row each never gets more tasks than the job's limit.
+func (s *Service) addTasks(tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs []trawl.TaskSpec) error {
 	if len(specs) == 0 {
 		return nil
 	}
@@ -80,15 +106,22 @@ func (s *Service) addTasks(ctx context.Context, tx store.Tx, sc scrape.Scraper, 
 		return err
 	}
 	job.TaskCount += int64(len(tasks))
-	if len(tasks) == 0 {
-		return nil
+	return nil // settle hands them to the queue as the account's share allows
+}
+
+// dispatch enqueues the account's tasks that may go now: as many as keep
+// perAccount of them queued or running, in turns across its jobs.
+func (s *Service) dispatch(tx store.Tx, accountID int64) error {
+	tasks, err := tx.DispatchTasks(accountID, s.perAccount, max(1, s.perAccount/4))
+	if err != nil || len(tasks) == 0 {
+		return err
 	}
 	params := make([]river.InsertManyParams, len(tasks))
 	for i, t := range tasks {
-		params[i] = river.InsertManyParams{Args: TaskArgs{JobID: job.ID, TaskID: t.ID}}
+		params[i] = river.InsertManyParams{Args: TaskArgs{JobID: t.JobID, TaskID: t.ID}}
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx.SQL(), params); err != nil {
-		return fmt.Errorf("enqueue tasks of job %d: %w", job.ID, err)
+	if err := tx.Enqueue(params...); err != nil {
+		return fmt.Errorf("enqueue tasks of account %d: %w", accountID, err)
 	}
 	return nil
 }
@@ -125,7 +158,7 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 				return err
 			}
 			task = nil
-			return s.settle(ctx, tx, job, false)
+			return s.settle(tx, job, false)
 		}
 		_, err = tx.SetTaskState(task.ID, trawl.TaskRunning, trawl.TaskPending, trawl.TaskRunning)
 		return err
@@ -157,10 +190,12 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		s.log.Error("task failed", "job", job.ID, "task", task.ID, "key", task.Key, "err", runErr)
 		res = &scrape.Result{}
 	}
+	// The outcome is stored whatever happens to ctx from here: the fetch is
+	// done, and a cancel must not roll back what it found.
 	stored := 0
 	err = s.store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		var err error
-		stored, err = s.complete(ctx, tx, task.ID, job.ID, sc, res)
+		stored, err = s.complete(tx, task.ID, job.ID, sc, res)
 		return err
 	})
 	if err == nil && stored > 0 && s.observer != nil {
@@ -171,7 +206,7 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 
 // complete stores the outcome of a task that ran, and returns how many rows
 // it stored.
-func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64, sc scrape.Scraper, res *scrape.Result) (int, error) {
+func (s *Service) complete(tx store.Tx, taskID, jobID int64, sc scrape.Scraper, res *scrape.Result) (int, error) {
 	done, err := tx.SetTaskState(taskID, trawl.TaskDone, trawl.TaskRunning)
 	if err != nil {
 		return 0, err
@@ -207,30 +242,9 @@ func (s *Service) complete(ctx context.Context, tx store.Tx, taskID, jobID int64
 			if _, err := tx.CancelPendingTasks(job.ID); err != nil {
 				return 0, err
 			}
-		} else if err := s.addTasks(ctx, tx, sc, job, res.Next); err != nil {
+		} else if err := s.addTasks(tx, sc, job, res.Next); err != nil {
 			return 0, err
 		}
 	}
-	return len(rows), s.settle(ctx, tx, job, false)
-}
-
-type flushWorker struct {
-	river.WorkerDefaults[FlushArgs]
-	s *Service
-}
-
-// Work puts the job's waiting rows into data events.
-func (w *flushWorker) Work(ctx context.Context, rj *river.Job[FlushArgs]) error {
-	err := w.s.store.InTx(ctx, func(tx store.Tx) error {
-		job, err := tx.Job(rj.Args.JobID)
-		if err != nil {
-			return err
-		}
-		job.FlushScheduled = false
-		return w.s.settle(ctx, tx, job, true)
-	})
-	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
-		return river.JobCancel(err)
-	}
-	return err
+	return len(rows), s.settle(tx, job, len(rows) > 0)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/trawlhq/trawl"
 )
 
@@ -31,7 +32,8 @@ type Store interface {
 	Account(ctx context.Context, id int64) (*trawl.Account, error)
 	Accounts(ctx context.Context) ([]*trawl.Account, error)
 	// RotateWebhookSecret makes next the account's signing secret and keeps
-	// the current one signing too until previousUntil.
+	// the current one signing too until previousUntil; earlier secrets keep
+	// signing until their own expiry (see trawl.Account.Rotate).
 	RotateWebhookSecret(ctx context.Context, accountID int64, next string, previousUntil time.Time) (*trawl.Account, error)
 	// CreateAPIKey stores the hash of key for the account.
 	CreateAPIKey(ctx context.Context, accountID int64, key string) (*trawl.APIKey, error)
@@ -56,9 +58,30 @@ type Store interface {
 	Event(ctx context.Context, id string) (*trawl.Event, error)
 	// Events lists a job's events in creation order.
 	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
+	// AccountEvents lists up to limit of an account's events with Seq >
+	// afterSeq, in Seq order.
+	AccountEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*trawl.Event, error)
+	// Delivery reads, in one query, what an attempt at delivering an event
+	// needs: the event, its job, the job's account and whether the job's
+	// receiver is gone.
+	Delivery(ctx context.Context, eventID string) (*Delivery, error)
 	// Attempts lists a page of a job's delivery attempts, oldest first, each
 	// with its event's type and current state, and their total.
 	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
+
+	// JobsChangedSince lists up to limit of an account's jobs whose
+	// UpdatedAt is after since, oldest change first (then by id). It feeds
+	// the change stream, which polls it.
+	JobsChangedSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.Job, error)
+	// AttemptsSince lists up to limit of an account's delivery attempts made
+	// after since, oldest first, each with its event's type and state.
+	AttemptsSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.DeliveryAttempt, error)
+	// EventsSince lists up to limit of an account's webhook events created
+	// after since, oldest first.
+	EventsSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.Event, error)
+	// AccountAPIKeys lists an account's API keys, revoked ones included, in
+	// creation order.
+	AccountAPIKeys(ctx context.Context, accountID int64) ([]*trawl.APIKey, error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -84,23 +107,50 @@ type Store interface {
 type JobFilter struct {
 	AccountID int64
 	Status    trawl.Status // "" = any
+	Scraper   string       // "" = any; else only jobs of this scraper's slug
 	Offset    int64
 	Limit     int64
 }
 
+// EventFilter selects a job's events for Tx.FindEvents.
+type EventFilter struct {
+	States     []trawl.EventState // required
+	Type       string             // only events of this type; "" = any
+	ExceptType string             // no events of this type; "" = none excluded
+	Limit      int                // 0 = all
+}
+
+// Delivery is what one attempt at delivering an event needs.
+type Delivery struct {
+	Event   *trawl.Event
+	Job     *trawl.Job
+	Account *trawl.Account
+	// GoneAt is set when the job's receiver answered 410 Gone.
+	GoneAt *time.Time
+}
+
+// Queue inserts River jobs inside a transaction. The engine implements it
+// and attaches itself to the store it runs on; a store with no queue
+// attached refuses to enqueue.
+type Queue interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, jobs []river.InsertManyParams) error
+}
+
 // Tx is one read-write transaction. Reads in it see its own writes.
 type Tx interface {
-	// SQL is the underlying transaction, for enqueueing River jobs in the same
-	// commit.
-	SQL() *sql.Tx
+	// Enqueue inserts River jobs that start only if the transaction commits.
+	// It runs under the transaction's own context, so the insert can no
+	// more be cancelled on its own than the rest of the transaction.
+	Enqueue(jobs ...river.InsertManyParams) error
 
-	// CreateJob inserts job and sets its ID and timestamps.
+	// CreateJob inserts job, sets its ID and timestamps, and starts its
+	// outbox.
 	CreateJob(job *trawl.Job) error
 	// Job reads a job for update: on PostgreSQL the row stays locked until the
 	// transaction ends.
 	Job(id int64) (*trawl.Job, error)
-	// UpdateJob writes the job's status, stop reason, counters, timestamps and
-	// event bookkeeping, and sets UpdatedAt.
+	// UpdateJob writes the job's status, stop reason, counters and
+	// timestamps, and sets UpdatedAt.
 	UpdateJob(job *trawl.Job) error
 
 	// InsertTasks adds tasks to a job, skipping any whose key the job already
@@ -112,6 +162,12 @@ type Tx interface {
 	// SetTaskState moves a task from one of the states in from to state, and
 	// reports whether it did.
 	SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskState) (bool, error)
+	// DispatchTasks picks the account's tasks to hand to the queue now and
+	// marks them queued: as many as keep at most limit of the account's tasks
+	// queued or running at once, taken in turns from the account's jobs
+	// (burst from each in a turn), oldest first within a job. The caller
+	// enqueues them in the same transaction.
+	DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, error)
 	// CancelPendingTasks cancels the job's tasks that have not started.
 	CancelPendingTasks(jobID int64) (int64, error)
 	// HasOpenTasks reports whether any task of the job is pending or running.
@@ -123,11 +179,23 @@ type Tx interface {
 	// RowsAfter returns up to limit rows of a job with Seq > seq, in order.
 	RowsAfter(jobID, seq, limit int64) ([]*trawl.Row, error)
 
-	// InsertEvent stores an outbox event and sets its CreatedAt (and its
-	// State to pending when unset).
+	// Outbox reads a job's webhook bookkeeping for update: on PostgreSQL the
+	// row stays locked until the transaction ends, which orders every
+	// decision about the job's events.
+	Outbox(jobID int64) (*trawl.Outbox, error)
+	// UpdateOutbox writes a job's webhook bookkeeping.
+	UpdateOutbox(o *trawl.Outbox) error
+	// FindEvents lists a job's events that f selects, in creation order,
+	// without their payloads.
+	FindEvents(jobID int64, f EventFilter) ([]*trawl.Event, error)
+	// InsertEvent stores an outbox event and sets its Seq and CreatedAt (and
+	// its State to pending when unset).
 	InsertEvent(e *trawl.Event) error
 	// Event reads an event for update.
 	Event(id string) (*trawl.Event, error)
+	// EventWithOutbox reads an event and its job's outbox for update, in one
+	// query: what recording a delivery attempt needs.
+	EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error)
 	// UpdateEvent writes an event's state, attempt count and delivery time.
 	UpdateEvent(e *trawl.Event) error
 	// RecordAttempt stores one delivery attempt and sets its ID.

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -11,30 +12,27 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/egress"
-	"github.com/trawlhq/trawl/jobs"
-	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/sqlite"
 	"github.com/trawlhq/trawl/webhook"
 )
 
 // bench is the real delivery path on a temporary SQLite database: the store,
-// River, the worker and a guarded client.
+// the engine, the webhook service and a guarded client.
 type bench struct {
 	t       *testing.T
 	db      *sqlite.DB
-	river   *river.Client[*sql.Tx]
-	svc     *jobs.Service
+	svc     *webhook.Service
 	account *trawl.Account
 }
 
@@ -69,40 +67,26 @@ func newBench(t *testing.T, o benchOptions) *bench {
 	}
 	client := egress.NewClient(egress.Options{AllowPrivateNetworks: !o.guarded, Timeout: o.timeout})
 	sender := &webhook.Sender{Client: client, UserAgent: "trawl/test", IsBlocked: egress.IsBlocked}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, webhook.NewWorker(webhook.Config{Outbox: db, Sender: sender, Schedule: schedule, Logger: log}))
-	svc := jobs.NewService(jobs.Config{Store: db, Scrapers: scrape.NewRegistry(), Logger: log})
-	svc.AddWorkers(workers)
-	rc, err := river.NewClient(riversqlite.New(db.Write), &river.Config{
-		Queues: map[string]river.QueueConfig{
-			webhook.QueueWebhook:      {MaxWorkers: 16},
-			webhook.QueueWebhookRetry: {MaxWorkers: 4},
-		},
-		Workers:           workers,
-		Logger:            log,
-		FetchCooldown:     10 * time.Millisecond,
-		FetchPollInterval: 20 * time.Millisecond,
+	// As trawl serve does by default: 32 delivery workers, half of them for
+	// any one account, 8 per receiver.
+	svc := webhook.New(webhook.Config{Store: db, Sender: sender, Schedule: schedule, Logger: log, AccountConcurrency: 16})
+	eng, err := engine.New(engine.Config{
+		DB:       db,
+		Logger:   log,
+		Handlers: []engine.Handler{svc},
+		Queues:   map[string]int{webhook.QueueWebhook: 32, webhook.QueueWebhookRetry: 16},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.SetClient(rc)
-	if err := rc.Start(context.Background()); err != nil {
+	if err := eng.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	promoteCtx, stopPromote := context.WithCancel(context.Background())
-	promoted := make(chan struct{})
-	go func() {
-		defer close(promoted)
-		jobs.Promote(promoteCtx, 20*time.Millisecond, db.PromoteDue, log)
-	}()
 	t.Cleanup(func() {
-		stopPromote()
-		<-promoted
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := rc.Stop(ctx); err != nil {
-			_ = rc.StopAndCancel(ctx)
+		if err := eng.Stop(ctx); err != nil {
+			t.Errorf("stop engine: %v", err)
 		}
 		client.CloseIdleConnections()
 		_ = db.Close()
@@ -111,14 +95,20 @@ func newBench(t *testing.T, o benchOptions) *bench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bench{t: t, db: db, river: rc, svc: svc, account: account}
+	return &bench{t: t, db: db, svc: svc, account: account}
 }
 
-// send stores a job with hook and one started event per name in events, and
-// enqueues their delivery, as the jobs service does.
+// send stores a job with hook and n data events, and enqueues their
+// delivery, as the service does.
 func (b *bench) send(hook *trawl.Webhook, n int) (*trawl.Job, []*trawl.Event) {
 	b.t.Helper()
-	job := &trawl.Job{AccountID: b.account.ID, Scraper: "crawler", Status: trawl.StatusInProgress,
+	return b.sendAs(b.account, hook, n)
+}
+
+// sendAs is send for a job of another account.
+func (b *bench) sendAs(account *trawl.Account, hook *trawl.Webhook, n int) (*trawl.Job, []*trawl.Event) {
+	b.t.Helper()
+	job := &trawl.Job{AccountID: account.ID, Scraper: "crawler", Status: trawl.StatusInProgress,
 		Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`), Webhook: hook}
 	var events []*trawl.Event
 	err := b.db.InTx(b.t.Context(), func(tx store.Tx) error {
@@ -126,17 +116,13 @@ func (b *bench) send(hook *trawl.Webhook, n int) (*trawl.Job, []*trawl.Event) {
 			return err
 		}
 		for range n {
-			ev, err := webhook.NewEvent(job, trawl.EventJobStarted, nil, time.Now())
+			ev, err := webhook.NewEvent(job, trawl.EventDataScraped, []json.RawMessage{json.RawMessage(`{"n":1}`)}, time.Now())
 			if err != nil {
-				return err
-			}
-			if err := tx.InsertEvent(ev); err != nil {
 				return err
 			}
 			events = append(events, ev)
 		}
-		_, err := b.river.InsertManyTx(b.t.Context(), tx.SQL(), webhook.Deliveries(job, events))
-		return err
+		return b.svc.Emit(tx, job, events)
 	})
 	if err != nil {
 		b.t.Fatal(err)
@@ -153,7 +139,7 @@ func (b *bench) settled(id string, within time.Duration) *trawl.Event {
 		if err != nil {
 			b.t.Fatal(err)
 		}
-		if e.State != trawl.EventPending {
+		if e.State != trawl.EventPending && e.State != trawl.EventWaiting {
 			return e
 		}
 		if time.Now().After(deadline) {
@@ -200,6 +186,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, &recorded{at: time.Now(), path: r.URL.Path, header: r.Header.Clone(), body: body})
 	n := len(s.requests)
 	s.mu.Unlock()
+	r.Body = io.NopCloser(bytes.NewReader(body)) // the answer may read it too
 	s.answer(n, w, r)
 }
 
@@ -327,22 +314,18 @@ func TestFaultMatrix(t *testing.T) {
 		// A later event of the same job is never sent.
 		var later *trawl.Event
 		err := b.db.InTx(t.Context(), func(tx store.Tx) error {
-			j, err := tx.Job(job.ID)
+			o, err := tx.Outbox(job.ID)
 			if err != nil {
 				return err
 			}
-			if j.WebhookGoneAt == nil {
+			if o.GoneAt == nil {
 				return errors.New("job's webhook not marked gone")
 			}
-			later, err = webhook.NewEvent(j, trawl.EventJobFinished, nil, time.Now())
+			later, err = webhook.NewEvent(job, trawl.EventJobFinished, nil, time.Now())
 			if err != nil {
 				return err
 			}
-			if err := tx.InsertEvent(later); err != nil {
-				return err
-			}
-			_, err = b.river.InsertManyTx(t.Context(), tx.SQL(), webhook.Deliveries(j, []*trawl.Event{later}))
-			return err
+			return b.svc.Emit(tx, job, []*trawl.Event{later})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -534,4 +517,98 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestHangingReceiversOfOneAccount points 50 receivers that never answer at
+// one account's events, and checks that another account's healthy receiver
+// gets its events while those requests still hang: the busy account holds
+// at most its share of the delivery workers. When the hanging receivers
+// answer at last, every event is delivered exactly once.
+func TestHangingReceiversOfOneAccount(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, benchOptions{timeout: time.Minute})
+	hanging, err := b.db.CreateAccount(t.Context(), "hanging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	requests := map[string]int{}
+	var busy []*trawl.Event
+	for range 50 {
+		_, url := serve(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			requests[r.Header.Get("webhook-id")]++
+			mu.Unlock()
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+			}
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		})
+		_, events := b.sendAs(hanging, &trawl.Webhook{URL: url}, 4)
+		busy = append(busy, events...)
+	}
+	opened := false
+	open := func() {
+		if !opened {
+			opened = true
+			close(gate)
+		}
+	}
+	t.Cleanup(open)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := inFlight
+		mu.Unlock()
+		if n >= 16 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d requests reached the hanging receivers", n)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+
+	rcv, url := serve(t, func(int, http.ResponseWriter, *http.Request) {})
+	var lat []time.Duration
+	for range 20 {
+		_, events := b.send(&trawl.Webhook{URL: url}, 1)
+		committed := time.Now()
+		if e := b.settled(events[0].ID, 20*time.Second); e.State != trawl.EventDelivered {
+			t.Fatalf("healthy receiver's event %+v", e)
+		}
+		lat = append(lat, time.Since(committed))
+	}
+	slices.Sort(lat)
+	mu.Lock()
+	stillHanging, held := inFlight, most
+	mu.Unlock()
+	t.Logf("healthy receiver: %d events, p50 %v, p99 %v, while %d requests hung", len(rcv.got()), lat[len(lat)/2], lat[len(lat)-1], stillHanging)
+	if stillHanging == 0 {
+		t.Fatal("the hanging receivers answered before the test ended: it proves nothing")
+	}
+	if held > 16 {
+		t.Errorf("the busy account held %d delivery workers at once, want at most its share of 16", held)
+	}
+
+	open()
+	for _, ev := range busy {
+		if e := b.settled(ev.ID, 60*time.Second); e.State != trawl.EventDelivered || e.Attempts != 1 {
+			t.Fatalf("busy account's event %+v, want delivered on its first attempt", e)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range requests {
+		if n != 1 {
+			t.Errorf("event %s was requested %d times", id, n)
+		}
+	}
 }

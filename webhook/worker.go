@@ -2,11 +2,10 @@ package webhook
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -51,35 +50,13 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueWebhook, MaxAttempts: riverMaxAttempts}
 }
 
-// Deliveries returns the River insert parameters for the first attempts at
-// delivering events of job.
-func Deliveries(job *trawl.Job, events []*trawl.Event) []river.InsertManyParams {
-	attempts := DefaultMaxAttempts
-	if job.Webhook != nil && job.Webhook.MaxAttempts > 0 {
-		attempts = job.Webhook.MaxAttempts
-	}
-	out := make([]river.InsertManyParams, 0, len(events))
-	for _, e := range events {
-		out = append(out, river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: 1, MaxAttempts: attempts}})
-	}
-	return out
-}
-
-// Redelivery returns the River insert parameters for one more attempt at an
-// event that is no longer pending; the caller sets the event pending again in
-// the same transaction.
-func Redelivery(e *trawl.Event) river.InsertManyParams {
-	n := e.Attempts + 1
-	return river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: n, MaxAttempts: n}}
-}
-
-// Outbox is what the delivery worker reads and writes; the store implements
+// Store is what the webhook service reads and writes; the store implements
 // it.
-type Outbox interface {
+type Store interface {
 	InTx(ctx context.Context, fn func(store.Tx) error) error
-	Event(ctx context.Context, id string) (*trawl.Event, error)
-	Job(ctx context.Context, accountID, id int64) (*trawl.Job, error)
-	Account(ctx context.Context, id int64) (*trawl.Account, error)
+	Delivery(ctx context.Context, eventID string) (*store.Delivery, error)
+	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
+	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
 }
 
 // Observer is told about every attempt, for metrics. Outcome is one of
@@ -90,35 +67,50 @@ type Observer interface {
 	Delivered(sinceEvent time.Duration)
 }
 
-// Config configures a Worker. Outbox and Sender are required.
+// Config configures a Service. Store and Sender are required.
 type Config struct {
-	Outbox   Outbox
+	Store    Store
 	Sender   *Sender
 	Schedule Schedule     // delays before attempts 2, 3, …; default DefaultSchedule()
 	Logger   *slog.Logger // default: discard
-	// PerHostConcurrency bounds the attempts in flight to one receiver host on
-	// this node, so a slow receiver holds at most that many workers. Default 8.
+	// PerHostConcurrency bounds the attempts in flight to one receiver on
+	// this node, counted by its name and by its address, so a slow receiver
+	// holds at most that many workers however many names it has. Default 8.
 	PerHostConcurrency int
-	Observer           Observer // optional
+	// AccountConcurrency bounds one account's attempts in flight on this
+	// node, so one account's receivers cannot take every worker; default
+	// DefaultAccountConcurrency.
+	AccountConcurrency int
+	// Resolver resolves receivers' names for the per-receiver limit; default
+	// a plain net.Resolver. The attempt itself connects through the guarded
+	// client, which checks the address it dials.
+	Resolver Resolver
+	Observer Observer // optional
 	// Links returns a terminal job's download links, which the finished
 	// event carries, signed at the time of each attempt; nil sends none.
 	Links func(*trawl.Job) any
 	Now   func() time.Time
+	Batch Batch
+	// PublicURL is the base of links in payloads (no trailing slash).
+	PublicURL string
 }
 
-// Worker delivers events: one River job per HTTP attempt, every attempt
-// recorded together with what follows from it (the event's new state and the
-// next attempt, scheduled in the retry queue) in one transaction. It is safe
-// for concurrent use.
-type Worker struct {
-	river.WorkerDefaults[DeliverArgs]
-	c     Config
-	hosts *hostLimiter
-	rnd   func() float64
+// Service owns the whole life of webhook events: it builds and stores them
+// when the jobs service reports what happened (JobStarted, RowsStored,
+// JobEnded), orders and delivers them (one River job per HTTP attempt, every
+// attempt recorded together with what follows from it in one transaction),
+// and redelivers them on request. It is safe for concurrent use.
+type Service struct {
+	c         Config
+	hosts     *hostLimiter // per receiver, by name and by address
+	accounts  *hostLimiter // per account
+	endpoints *endpoints
+	breakers  *breakers
+	rnd       func() float64
 }
 
-// NewWorker returns a delivery worker.
-func NewWorker(c Config) *Worker {
+// New returns a webhook service.
+func New(c Config) *Service {
 	if len(c.Schedule) == 0 {
 		c.Schedule = DefaultSchedule()
 	}
@@ -131,7 +123,57 @@ func NewWorker(c Config) *Worker {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Worker{c: c, hosts: newHostLimiter(c.PerHostConcurrency), rnd: rand.Float64}
+	if c.AccountConcurrency <= 0 {
+		c.AccountConcurrency = DefaultAccountConcurrency
+	}
+	c.Batch = c.Batch.withDefaults()
+	return &Service{c: c, hosts: newHostLimiter(c.PerHostConcurrency), accounts: newHostLimiter(c.AccountConcurrency),
+		endpoints: newEndpoints(c.Resolver, c.Now), breakers: newBreakers(c.Now), rnd: rand.Float64}
+}
+
+// DefaultAccountConcurrency is the default of Config.AccountConcurrency.
+const DefaultAccountConcurrency = 16
+
+// acquire takes a slot of the account and of each of the endpoint's keys,
+// waiting briefly for each; it returns a func that gives them all back, or
+// false when one was not free in time.
+func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (func(), bool) {
+	var releases []func()
+	undo := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	// An account at its share steps aside at once: its events would
+	// otherwise hold workers just waiting, which is what the share is to
+	// prevent.
+	r, ok := w.accounts.acquire(ctx, strconv.FormatInt(accountID, 10), 0)
+	if !ok {
+		return nil, false
+	}
+	releases = append(releases, r)
+	for _, key := range ep.keys() {
+		r, ok := w.hosts.acquire(ctx, key, hostWait)
+		if !ok {
+			undo()
+			return nil, false
+		}
+		releases = append(releases, r)
+	}
+	return undo, true
+}
+
+// AddWorkers registers the service's River workers: delivery attempts and
+// row flushes.
+func (s *Service) AddWorkers(w *river.Workers) {
+	river.AddWorker(w, &deliverWorker{s: s})
+	river.AddWorker(w, &flushWorker{s: s})
+}
+
+// deliverWorker runs DeliverArgs.
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	s *Service
 }
 
 // hostWait is how long an attempt waits for a slot of its receiver's host
@@ -140,37 +182,34 @@ func NewWorker(c Config) *Worker {
 const hostWait = 50 * time.Millisecond
 
 // Work implements river.Worker.
-func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
-	args := rj.Args
-	ev, err := w.c.Outbox.Event(ctx, args.EventID)
+func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
+	w, args := dw.s, rj.Args
+	d, err := w.c.Store.Delivery(ctx, args.EventID)
 	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
 		return river.JobCancel(err)
 	} else if err != nil {
 		return err
 	}
+	ev, job, account := d.Event, d.Job, d.Account
 	if ev.State != trawl.EventPending || ev.Attempts >= args.Attempt {
 		return nil // settled already, or this attempt is recorded (a rerun after a crash)
-	}
-	job, err := w.c.Outbox.Job(ctx, 0, ev.JobID)
-	if err != nil {
-		return err
 	}
 	if job.Webhook == nil {
 		return river.JobCancel(fmt.Errorf("job %d has no webhook", job.ID))
 	}
-	if job.WebhookGoneAt != nil {
-		return w.settle(ctx, ev.ID, func(e *trawl.Event) { e.State = trawl.EventGone })
-	}
-	account, err := w.c.Outbox.Account(ctx, job.AccountID)
-	if err != nil {
-		return err
+	if d.GoneAt != nil {
+		return w.settle(ctx, ev.ID, job, func(e *trawl.Event) { e.State = trawl.EventGone })
 	}
 
-	host := job.Webhook.URL
-	if u, err := url.Parse(job.Webhook.URL); err == nil {
-		host = u.Host
+	// Isolation: an account holds at most its share of this node's
+	// attempts, a receiver (by name and by address) at most its own, and a
+	// receiver that stopped answering is left alone for a while. An attempt
+	// that cannot go now steps aside without spending an attempt.
+	ep := w.endpoints.of(ctx, job.Webhook.URL)
+	if ok, wait := w.breakers.allow(ep.breakerKey()); !ok {
+		return river.JobSnooze(wait + time.Duration(float64(time.Second)*w.rnd()))
 	}
-	release, ok := w.hosts.acquire(ctx, host, hostWait)
+	release, ok := w.acquire(ctx, job.AccountID, ep)
 	if !ok {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -197,8 +236,10 @@ func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
 	})
 	release()
 	if !res.OK() && ctx.Err() != nil {
-		return ctx.Err() // shutting down: this attempt does not count, River runs it again
+		w.breakers.report(ep.breakerKey(), true) // no verdict on the receiver
+		return ctx.Err()                         // shutting down: this attempt does not count, River runs it again
 	}
+	w.breakers.report(ep.breakerKey(), reached(res))
 	outcome, err := w.record(ctx, ev, job, args, res)
 	if err != nil {
 		return err
@@ -218,10 +259,12 @@ func (w *Worker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
 
 // record stores the attempt and its consequences in one transaction, and
 // returns the outcome.
-func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
+func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
 	var outcome string
-	err := w.c.Outbox.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		e, err := tx.Event(ev.ID)
+	err := w.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		// The outbox is read (and on PostgreSQL locked) with the event: it
+		// orders this against new events of the job (see release).
+		e, o, err := tx.EventWithOutbox(ev.ID)
 		if err != nil {
 			return err
 		}
@@ -249,13 +292,9 @@ func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, ar
 			outcome, e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
 		case res.Gone:
 			outcome, e.State = "gone", trawl.EventGone
-			j, err := tx.Job(job.ID)
-			if err != nil {
-				return err
-			}
-			if j.WebhookGoneAt == nil {
-				j.WebhookGoneAt = &now
-				if err := tx.UpdateJob(j); err != nil {
+			if o.GoneAt == nil {
+				o.GoneAt = &now
+				if err := tx.UpdateOutbox(o); err != nil {
 					return err
 				}
 			}
@@ -266,30 +305,35 @@ func (w *Worker) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, ar
 			outcome = "retry"
 			delay := max(w.c.Schedule.Delay(args.Attempt+1, w.rnd), res.RetryAfter)
 			next := DeliverArgs{EventID: e.ID, Attempt: args.Attempt + 1, MaxAttempts: args.MaxAttempts}
-			client, err := river.ClientFromContextSafely[*sql.Tx](ctx)
-			if err != nil {
-				return err
-			}
-			_, err = client.InsertTx(ctx, tx.SQL(), next, &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)})
+			err := tx.Enqueue(river.InsertManyParams{Args: next, InsertOpts: &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)}})
 			if err != nil {
 				return fmt.Errorf("schedule attempt %d of event %s: %w", next.Attempt, e.ID, err)
 			}
 		default:
 			outcome, e.State = "failed", trawl.EventFailed
 		}
-		return tx.UpdateEvent(e)
+		if err := tx.UpdateEvent(e); err != nil {
+			return err
+		}
+		if e.State == trawl.EventPending {
+			return nil
+		}
+		return w.release(tx, job, o)
 	})
 	return outcome, err
 }
 
-// settle changes a pending event's state without an attempt.
-func (w *Worker) settle(ctx context.Context, id string, change func(*trawl.Event)) error {
-	return w.c.Outbox.InTx(ctx, func(tx store.Tx) error {
-		e, err := tx.Event(id)
+// settle ends a pending event without an attempt.
+func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change func(*trawl.Event)) error {
+	return w.c.Store.InTx(ctx, func(tx store.Tx) error {
+		e, o, err := tx.EventWithOutbox(id)
 		if err != nil || e.State != trawl.EventPending {
 			return err
 		}
 		change(e)
-		return tx.UpdateEvent(e)
+		if err := tx.UpdateEvent(e); err != nil {
+			return err
+		}
+		return w.release(tx, job, o)
 	})
 }

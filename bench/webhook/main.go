@@ -35,7 +35,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/trawlhq/trawl/jobs"
+	"github.com/trawlhq/trawl/engine"
 )
 
 func main() {
@@ -79,7 +79,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.workers, "workers", 32, "first-attempt delivery workers; retries get half (serve: --webhook-workers)")
 	fs.DurationVar(&o.fetchCooldown, "fetch-cooldown", 20*time.Millisecond, "River FetchCooldown (serve: 20ms)")
 	fs.DurationVar(&o.fetchPollInterval, "fetch-poll-interval", 200*time.Millisecond, "River FetchPollInterval (serve: 200ms)")
-	fs.DurationVar(&o.promoteInterval, "promote-interval", jobs.PromoteInterval, "how often scheduled River jobs are made available")
+	fs.DurationVar(&o.promoteInterval, "promote-interval", engine.DefaultPromoteInterval, "how often scheduled River jobs are made available")
 	fs.IntVar(&o.bodyBytes, "body-bytes", 1024, "approximate size of each webhook body")
 	fs.IntVar(&o.runs, "runs", 3, "times to repeat the whole measurement")
 	phases := fs.String("phases", "throughput,latency,ceiling", "which measurements to make, comma-separated")

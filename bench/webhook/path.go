@@ -13,11 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/egress"
+	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/jobs"
 	"github.com/trawlhq/trawl/metrics"
 	"github.com/trawlhq/trawl/scrape"
@@ -36,16 +34,15 @@ import (
 // metrics observer and the promoter. One job with a webhook to the receiver
 // owns every event.
 type path struct {
-	dir      string
-	db       benchDB
-	pool     *sql.DB // the writer (SQLite) or the pool (PostgreSQL), for its stats
-	dropDB   func()
-	river    *river.Client[*sql.Tx]
-	hook     *http.Client
-	job      *trawl.Job
-	stages   *stages
-	stop     context.CancelFunc
-	promoted chan struct{}
+	dir    string
+	db     benchDB
+	pool   *sql.DB // the writer (SQLite) or the pool (PostgreSQL), for its stats
+	dropDB func()
+	engine *engine.Engine
+	hooks  *webhook.Service
+	hook   *http.Client
+	job    *trawl.Job
+	stages *stages
 }
 
 // newPath builds and starts the delivery path for events to url.
@@ -92,44 +89,36 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 		Timeout:              15 * time.Second,
 	})
 	sender := &webhook.Sender{Client: p.hook, UserAgent: "trawl/bench", IsBlocked: egress.IsBlocked}
-	mx := metrics.New(p.db, log)
-	svc := jobs.NewService(jobs.Config{Store: p.db, Scrapers: scrape.NewRegistry(), Logger: log, Observer: mx})
-	workers := river.NewWorkers()
-	svc.AddWorkers(workers)
-	river.AddWorker(workers, webhook.NewWorker(webhook.Config{
-		Outbox:             &timedOutbox{db: p.db, s: p.stages},
+	mx := metrics.New(metricsSource{p.db}, log)
+	p.hooks = webhook.New(webhook.Config{
+		Store:              &timedStore{db: p.db, s: p.stages},
 		Sender:             sender,
 		Schedule:           schedule,
 		Logger:             log,
 		PerHostConcurrency: o.hostConcurrency,
 		Observer:           observers{mx, p.stages},
-	}))
-	p.river, err = river.NewClient(p.db.RiverDriver(), &river.Config{
-		Queues: map[string]river.QueueConfig{
-			jobs.QueueScrape:          {MaxWorkers: 16},
-			webhook.QueueWebhook:      {MaxWorkers: o.workers},
-			webhook.QueueWebhookRetry: {MaxWorkers: max(1, o.workers/2)},
+	})
+	svc := jobs.NewService(jobs.Config{Store: p.db, Scrapers: scrape.NewRegistry(), Events: p.hooks, Logger: log, Observer: mx})
+	eng, err := engine.New(engine.Config{
+		DB:       p.db,
+		Logger:   log,
+		Handlers: []engine.Handler{svc, p.hooks},
+		Queues: map[string]int{
+			jobs.QueueScrape:          16,
+			webhook.QueueWebhook:      o.workers,
+			webhook.QueueWebhookRetry: max(1, o.workers/2),
 		},
-		Workers:              workers,
-		Logger:               log.With("component", "river"),
-		FetchCooldown:        o.fetchCooldown,
-		FetchPollInterval:    o.fetchPollInterval,
-		RescueStuckJobsAfter: 10 * time.Minute,
+		FetchCooldown:     o.fetchCooldown,
+		FetchPollInterval: o.fetchPollInterval,
+		PromoteInterval:   o.promoteInterval,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("river: %w", err)
+		return nil, err
 	}
-	svc.SetClient(p.river)
-	if err := p.river.Start(context.WithoutCancel(ctx)); err != nil {
-		p.river = nil
-		return nil, fmt.Errorf("start river: %w", err)
+	if err := eng.Start(ctx); err != nil {
+		return nil, err
 	}
-	promoteCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p.stop, p.promoted = stop, make(chan struct{})
-	go func() {
-		defer close(p.promoted)
-		jobs.Promote(promoteCtx, o.promoteInterval, p.db.PromoteDue, log)
-	}()
+	p.engine = eng
 
 	account, err := p.db.CreateAccount(ctx, "bench")
 	if err != nil {
@@ -162,16 +151,10 @@ func newEvent(job *trawl.Job, bodyBytes int) (*trawl.Event, error) {
 }
 
 // commit stores events and enqueues their first delivery attempts in one
-// transaction, as the jobs service does.
+// transaction, as the webhook service does for the rows a job stores.
 func (p *path) commit(ctx context.Context, events []*trawl.Event) error {
 	return p.db.InTx(ctx, func(tx store.Tx) error {
-		for _, ev := range events {
-			if err := tx.InsertEvent(ev); err != nil {
-				return err
-			}
-		}
-		_, err := p.river.InsertManyTx(ctx, tx.SQL(), webhook.Deliveries(p.job, events))
-		return err
+		return p.hooks.Emit(tx, p.job, events)
 	})
 }
 
@@ -203,15 +186,9 @@ func (p *path) waitSettled(ctx context.Context, want int, within time.Duration) 
 
 // close stops everything and removes the database.
 func (p *path) close() {
-	if p.stop != nil {
-		p.stop()
-		<-p.promoted
-	}
-	if p.river != nil {
+	if p.engine != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := p.river.Stop(ctx); err != nil {
-			_ = p.river.StopAndCancel(ctx)
-		}
+		_ = p.engine.Stop(ctx)
 		cancel()
 	}
 	if p.hook != nil {
@@ -230,9 +207,9 @@ func (p *path) close() {
 // Outbox calls it makes and the Observer calls it reports. It is safe for
 // concurrent use.
 type stages struct {
-	event, job, account, record timer
-	send                        timer
-	delivered, other            atomic.Int64
+	read, record     timer
+	send             timer
+	delivered, other atomic.Int64
 }
 
 // timer is a count of calls and their total duration.
@@ -281,40 +258,48 @@ func (o observers) Delivered(d time.Duration) {
 	}
 }
 
-// timedOutbox is the store as the delivery worker sees it, timing each call.
-// It adds two clock reads per call and nothing else.
-type timedOutbox struct {
+// timedStore is the store as the webhook service sees it, timing the calls
+// of the delivery worker. It adds two clock reads per call and nothing else.
+type timedStore struct {
 	db benchDB
 	s  *stages
 }
 
-func (o *timedOutbox) InTx(ctx context.Context, fn func(store.Tx) error) error {
+func (o *timedStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	defer o.s.record.since(time.Now())
 	return o.db.InTx(ctx, fn)
 }
 
-func (o *timedOutbox) Event(ctx context.Context, id string) (*trawl.Event, error) {
-	defer o.s.event.since(time.Now())
-	return o.db.Event(ctx, id)
+func (o *timedStore) Delivery(ctx context.Context, id string) (*store.Delivery, error) {
+	defer o.s.read.since(time.Now())
+	return o.db.Delivery(ctx, id)
 }
 
-func (o *timedOutbox) Job(ctx context.Context, accountID, id int64) (*trawl.Job, error) {
-	defer o.s.job.since(time.Now())
-	return o.db.Job(ctx, accountID, id)
+func (o *timedStore) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
+	return o.db.Events(ctx, jobID)
 }
 
-func (o *timedOutbox) Account(ctx context.Context, id int64) (*trawl.Account, error) {
-	defer o.s.account.since(time.Now())
-	return o.db.Account(ctx, id)
+func (o *timedStore) Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error) {
+	return o.db.Attempts(ctx, jobID, offset, limit)
 }
 
 // benchDB is what the bench needs of either database.
 type benchDB interface {
 	store.Store
-	metrics.Source
+	engine.Database
+	JobCounts(ctx context.Context) (map[string]int64, error)
 	Migrate(ctx context.Context, log *slog.Logger) error
-	PromoteDue(ctx context.Context) (int64, error)
-	RiverDriver() riverdriver.Driver[*sql.Tx]
+}
+
+// metricsSource answers the metrics' questions as trawl serve does.
+type metricsSource struct{ db benchDB }
+
+func (m metricsSource) JobCounts(ctx context.Context) (map[string]int64, error) {
+	return m.db.JobCounts(ctx)
+}
+
+func (m metricsSource) QueueDepth(ctx context.Context) (map[[2]string]int64, error) {
+	return engine.QueueDepth(ctx, m.db)
 }
 
 // freshDatabase creates an empty database on the PostgreSQL server at base

@@ -38,8 +38,7 @@ type diagnostics struct {
 	writerWaits  int64         // times a goroutine waited for the single writer connection
 	writerWaited time.Duration // total time spent waiting for it
 	writerBusy   float64       // share of the run the writer was in use
-	event, job   time.Duration // mean worker read of the event, of the job
-	account      time.Duration // mean worker read of the account
+	read         time.Duration // mean worker read of what an attempt needs (event, job, account)
 	record       time.Duration // mean record transaction, waiting for the writer included
 	send         time.Duration // mean HTTP attempt
 	attempts     int64
@@ -54,16 +53,14 @@ func (p *path) diagnostics(w *writerWatch) diagnostics {
 		writerWaits:  waits,
 		writerWaited: waited,
 		writerBusy:   busy,
-		event:        s.event.mean(),
-		job:          s.job.mean(),
-		account:      s.account.mean(),
+		read:         s.read.mean(),
 		record:       s.record.mean(),
 		send:         s.send.mean(),
 		attempts:     s.send.n.Load(),
 		notDelivered: s.other.Load(),
-		// A worker reads the account just before it asks for a host slot;
+		// A worker reads the delivery just before it asks for a host slot;
 		// every read that led to no attempt was a snooze.
-		snoozes: s.account.n.Load() - s.send.n.Load(),
+		snoozes: s.read.n.Load() - s.send.n.Load(),
 	}
 }
 

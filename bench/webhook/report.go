@@ -51,8 +51,8 @@ func printRun(w io.Writer, n int, r result) {
 }
 
 func printDiag(w io.Writer, d diagnostics) {
-	fmt.Fprintf(w, "    where: writer connection in use %.0f%% of the time, waited for %d times, %v in all; worker means: event read %v, job read %v, account read %v, HTTP attempt %v, record tx %v (wait included); %d attempts, %d not delivered, %d snoozed for a host slot\n",
-		d.writerBusy*100, d.writerWaits, d.writerWaited.Round(time.Millisecond), us(d.event), us(d.job), us(d.account), us(d.send), us(d.record),
+	fmt.Fprintf(w, "    where: writer connection in use %.0f%% of the time, waited for %d times, %v in all; worker means: delivery read (event, job, account) %v, HTTP attempt %v, record tx %v (wait included); %d attempts, %d not delivered, %d snoozed for a host slot\n",
+		d.writerBusy*100, d.writerWaits, d.writerWaited.Round(time.Millisecond), us(d.read), us(d.send), us(d.record),
 		d.attempts, d.notDelivered, d.snoozes)
 }
 

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/trawlhq/trawl/metrics"
+	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/postgres"
 
@@ -20,13 +18,12 @@ import (
 // database is what trawl needs of its database, SQLite or PostgreSQL.
 type database interface {
 	store.Store
-	metrics.Source
+	engine.Database
+	// JobCounts counts jobs by status, for the metrics.
+	JobCounts(ctx context.Context) (map[string]int64, error)
 	// Path names the database for logs, without credentials.
 	Path() string
 	Migrate(ctx context.Context, log *slog.Logger) error
-	// PromoteDue makes River jobs whose time has come available.
-	PromoteDue(ctx context.Context) (int64, error)
-	RiverDriver() riverdriver.Driver[*sql.Tx]
 }
 
 // openDB opens and migrates the database the flags name: PostgreSQL when a

@@ -190,6 +190,9 @@ type receiver struct {
 	mu       sync.Mutex
 	requests []delivery
 	status   func(n int) int // status for the n-th request (from 1); nil = 200
+	// delay, when set, is how long to take over answering a request, chosen
+	// by its event; requests are recorded as they arrive.
+	delay func(event string) time.Duration
 }
 
 type delivery struct {
@@ -205,8 +208,15 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
 	rc.requests = append(rc.requests, delivery{Header: r.Header.Clone(), Body: body, Raw: raw})
 	n := len(rc.requests)
-	status := rc.status
+	status, delay := rc.status, rc.delay
 	rc.mu.Unlock()
+	if delay != nil {
+		ev, _ := body["event"].(string)
+		select {
+		case <-time.After(delay(ev)):
+		case <-r.Context().Done():
+		}
+	}
 	code := 200
 	if status != nil {
 		code = status(n)

@@ -12,9 +12,11 @@ import (
 )
 
 // TestMultiNode runs three trawl processes on one PostgreSQL database, an api
-// node and two workers, submits 20 crawls with webhooks, kills one worker
-// with SIGKILL in the middle, and checks that every job finishes with every
-// page stored exactly once and its finished event delivered.
+// node and two workers, with every setting at its default, submits 20 crawls
+// with webhooks, kills one worker with SIGKILL in the middle, and checks that
+// the survivor takes back its work at once: every job finishes within 60 s
+// of the kill, every page is stored exactly once and every job's finished
+// event is delivered exactly once.
 func TestMultiNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -30,11 +32,12 @@ func TestMultiNode(t *testing.T) {
 	rc := &receiver{}
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
-	base := testEnv(map[string]string{
-		"TRAWL_DATABASE_URL": dbURL,
-		"TRAWL_ADDR":         "127.0.0.1:0",
-		"TRAWL_RESCUE_AFTER": "10s",
-	})
+	base := map[string]string{
+		"TRAWL_API_KEY":                "trawl_test_key_1",
+		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true", // the sites and the receiver are on 127.0.0.1
+		"TRAWL_DATABASE_URL":           dbURL,
+		"TRAWL_ADDR":                   "127.0.0.1:0",
+	}
 	node := func(role string) *process {
 		env := map[string]string{"TRAWL_ROLE": role, "TRAWL_DATA_DIR": t.TempDir()}
 		for k, v := range base {
@@ -82,10 +85,11 @@ func TestMultiNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = workerA.cmd.Wait()
+	killed := time.Now()
 	t.Logf("killed a worker with %d of %d pages stored", stored.Load(), jobs*(pages+1))
 
 	for i, id := range ids {
-		rec := in.waitTerminal(id, 120*time.Second)
+		rec := in.waitTerminal(id, time.Until(killed.Add(60*time.Second)))
 		if rec.Status != "finished" || rec.DataRowsCount != pages+1 {
 			t.Fatalf("job %d: %+v, want finished with %d rows\nworker B:\n%s", i, rec, pages+1, workerB.logs.String())
 		}
@@ -98,7 +102,7 @@ func TestMultiNode(t *testing.T) {
 			seen[u] = true
 		}
 	}
-	waitFor(t, 60*time.Second, "every finished event", func() bool {
+	waitFor(t, time.Until(killed.Add(60*time.Second)), "every finished event", func() bool {
 		for _, id := range ids {
 			if len(rc.forJob(id)["scraper.job.finished"]) == 0 {
 				return false
@@ -106,4 +110,34 @@ func TestMultiNode(t *testing.T) {
 		}
 		return true
 	})
+	t.Logf("every job finished and was notified %v after the kill", time.Since(killed).Round(time.Millisecond))
+	for _, id := range ids {
+		if got := rc.forJob(id)["scraper.job.finished"]; len(got) != 1 {
+			t.Errorf("job %d: the finished event was delivered %d times, want once", id, len(got))
+		}
+	}
+
+	// GET /nodes shows the live nodes and the dead one.
+	var nodes struct {
+		Data []struct {
+			ID    string `json:"id"`
+			Role  string `json:"role"`
+			Alive bool   `json:"alive"`
+			AgeMs int64  `json:"ageMs"`
+		} `json:"data"`
+	}
+	if code := in.do("GET", "/nodes", nil, &nodes); code != 200 {
+		t.Fatalf("GET /nodes: %d", code)
+	}
+	alive, dead := 0, 0
+	for _, n := range nodes.Data {
+		if n.Alive {
+			alive++
+		} else {
+			dead++
+		}
+	}
+	if alive != 2 || dead != 1 {
+		t.Errorf("GET /nodes: %+v, want the api node and worker B alive and the killed worker dead", nodes.Data)
+	}
 }

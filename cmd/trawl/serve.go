@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/egress"
+	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/export"
 	"github.com/trawlhq/trawl/httpapi"
 	"github.com/trawlhq/trawl/jobs"
@@ -23,6 +22,7 @@ import (
 	"github.com/trawlhq/trawl/scrape/contacts"
 	"github.com/trawlhq/trawl/scrape/crawler"
 	"github.com/trawlhq/trawl/scrape/googlemaps"
+	"github.com/trawlhq/trawl/web"
 	"github.com/trawlhq/trawl/webhook"
 )
 
@@ -37,6 +37,7 @@ type serveCmd struct {
 	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while."`
 	UserAgent              string        `name:"user-agent" env:"TRAWL_USER_AGENT" help:"User-Agent of scraper requests (default trawl/<version>)."`
 	ScrapeWorkers          int           `name:"scrape-workers" env:"TRAWL_SCRAPE_WORKERS" default:"16" help:"Tasks run at once on this node."`
+	AccountConcurrency     int           `name:"account-concurrency" env:"TRAWL_ACCOUNT_CONCURRENCY" default:"32" help:"Tasks of one account queued or running at once, across all nodes; the rest wait their turn, so one account's large job cannot hold up the others."`
 	WebhookWorkers         int           `name:"webhook-workers" env:"TRAWL_WEBHOOK_WORKERS" default:"32" help:"Webhook deliveries in flight on this node."`
 	WebhookRetrySchedule   string        `name:"webhook-retry-schedule" env:"TRAWL_WEBHOOK_RETRY_SCHEDULE" default:"5s,5m" help:"Delays before webhook attempts 2, 3, … (±20% jitter)."`
 	WebhookConnectTimeout  time.Duration `name:"webhook-connect-timeout" env:"TRAWL_WEBHOOK_CONNECT_TIMEOUT" default:"5s" help:"Connect timeout of a webhook delivery."`
@@ -48,7 +49,8 @@ type serveCmd struct {
 	ShutdownTimeout        time.Duration `name:"shutdown-timeout" env:"TRAWL_SHUTDOWN_TIMEOUT" default:"30s" help:"How long a drain may take on SIGINT/SIGTERM before work in flight is cancelled."`
 	ExportLinkTTL          time.Duration `name:"export-link-ttl" env:"TRAWL_EXPORT_LINK_TTL" default:"24h" help:"How long the signed download links of a job record stay valid."`
 	GoogleMapsURL          string        `name:"google-maps-url" env:"TRAWL_GOOGLE_MAPS_URL" default:"https://maps.google.com" help:"Base URL of the Google Maps search endpoint (scheme and host; a local fake in tests)."`
-	RescueAfter            time.Duration `name:"rescue-after" env:"TRAWL_RESCUE_AFTER" default:"10m" help:"How long a task or delivery may run before another node takes it back (PostgreSQL; a SQLite node takes its work back at start)."`
+	NodeTTL                time.Duration `name:"node-ttl" env:"TRAWL_NODE_TTL" default:"15s" help:"How long a node may go without renewing its liveness record (every few seconds) before another node takes back its running work."`
+	RescueAfter            time.Duration `name:"rescue-after" env:"TRAWL_RESCUE_AFTER" default:"10m" help:"Last resort: how long work may run on a node that is still alive before another node takes it. Tasks time out well before."`
 }
 
 // Run starts trawl and blocks until e.ctx is done, then drains.
@@ -61,14 +63,17 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--proxy-urls (TRAWL_PROXY_URLS): %w", err)
 	}
-	if c.ScrapeWorkers < 1 || c.WebhookWorkers < 1 {
-		return errors.New("--scrape-workers and --webhook-workers must be at least 1")
+	if c.ScrapeWorkers < 1 || c.WebhookWorkers < 1 || c.AccountConcurrency < 1 {
+		return errors.New("--scrape-workers, --webhook-workers and --account-concurrency must be at least 1")
 	}
 	if c.ExportLinkTTL <= 0 {
 		return errors.New("--export-link-ttl (TRAWL_EXPORT_LINK_TTL) must be positive")
 	}
 	if c.RescueAfter < 10*time.Second {
 		return errors.New("--rescue-after (TRAWL_RESCUE_AFTER) must be at least 10s")
+	}
+	if c.NodeTTL < 2*engine.DefaultHeartbeat {
+		return fmt.Errorf("--node-ttl (TRAWL_NODE_TTL) must be at least %s (twice the heartbeat)", 2*engine.DefaultHeartbeat)
 	}
 	if c.Role != roleAll && c.DatabaseURL == "" {
 		return fmt.Errorf("--role %s (TRAWL_ROLE): split roles share work through PostgreSQL; set --database-url (TRAWL_DATABASE_URL)", c.Role)
@@ -134,71 +139,57 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(fetcher), contacts.New(fetcher), googleMaps}, more...)...)
-	mx := metrics.New(db, log)
+	mx := metrics.New(metricsSource{db}, log)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
 		}
 		return signer.Links(j.ID)
 	}
-	svc := jobs.NewService(jobs.Config{
-		Store:     db,
-		Scrapers:  scrapers,
-		Logger:    log,
-		Batch:     jobs.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
-		PublicURL: publicURL,
-		Observer:  mx,
-		// A task must end before another node would take it back.
-		TaskTimeout: min(5*time.Minute, c.RescueAfter*9/10),
-	})
-	sender := &webhook.Sender{Client: hookClient, UserAgent: "trawl/" + version, IsBlocked: egress.IsBlocked}
-	workers := river.NewWorkers()
-	svc.AddWorkers(workers)
-	river.AddWorker(workers, webhook.NewWorker(webhook.Config{
-		Outbox:             db,
-		Sender:             sender,
+	hooks := webhook.New(webhook.Config{
+		Store:              db,
+		Sender:             &webhook.Sender{Client: hookClient, UserAgent: "trawl/" + version, IsBlocked: egress.IsBlocked},
 		Schedule:           schedule,
 		Logger:             log,
 		PerHostConcurrency: c.WebhookHostConcurrency,
+		// One account's receivers may hold half of this node's delivery
+		// workers; the other half stays for everyone else.
+		AccountConcurrency: max(1, c.WebhookWorkers/2),
 		Observer:           mx,
 		Links:              links,
-	}))
-
-	riverConfig := &river.Config{
-		Workers:              workers,
-		Logger:               log.With("component", "river"),
-		FetchCooldown:        20 * time.Millisecond,
-		FetchPollInterval:    200 * time.Millisecond,
-		RescueStuckJobsAfter: c.RescueAfter,
-		// Deliveries and the other short jobs; the client's webhook timeout is
-		// the real limit of an attempt.
-		JobTimeout: min(time.Minute, c.RescueAfter*9/10),
+		Batch:              webhook.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
+		PublicURL:          publicURL,
+	})
+	svc := jobs.NewService(jobs.Config{
+		Store:    db,
+		Scrapers: scrapers,
+		Events:   hooks,
+		Logger:   log,
+		Observer: mx,
+		// A task must end before River's last-resort rescue would take it
+		// from a live node.
+		TaskTimeout:        min(5*time.Minute, c.RescueAfter*9/10),
+		AccountConcurrency: c.AccountConcurrency,
+	})
+	engineConfig := engine.Config{
+		DB:          db,
+		Logger:      log,
+		Handlers:    []engine.Handler{svc, hooks},
+		Role:        c.Role,
+		NodeTTL:     c.NodeTTL,
+		RescueAfter: c.RescueAfter,
 	}
 	if c.Role != roleAPI {
 		// An api node only enqueues; the others work the queues.
-		riverConfig.Queues = map[string]river.QueueConfig{
-			jobs.QueueScrape:          {MaxWorkers: c.ScrapeWorkers},
-			webhook.QueueWebhook:      {MaxWorkers: c.WebhookWorkers},
-			webhook.QueueWebhookRetry: {MaxWorkers: max(1, c.WebhookWorkers/2)},
+		engineConfig.Queues = map[string]int{
+			jobs.QueueScrape:          c.ScrapeWorkers,
+			webhook.QueueWebhook:      c.WebhookWorkers,
+			webhook.QueueWebhookRetry: max(1, c.WebhookWorkers/2),
 		}
 	}
-	riverClient, err := river.NewClient(db.RiverDriver(), riverConfig)
+	eng, err := engine.New(engineConfig)
 	if err != nil {
-		return fmt.Errorf("river: %w", err)
-	}
-	svc.SetClient(riverClient)
-
-	// A single SQLite node is the only one that could have been running
-	// anything: take back at once what its previous process left running.
-	// Nodes sharing PostgreSQL leave that to River's rescue of stuck jobs.
-	if single, ok := db.(interface {
-		ReleaseOrphans(context.Context) (int64, error)
-	}); ok {
-		if n, err := single.ReleaseOrphans(ctx); err != nil {
-			return err
-		} else if n > 0 {
-			log.Info("resuming work left running by the previous process", "jobs", n)
-		}
+		return err
 	}
 
 	var draining atomic.Bool
@@ -210,9 +201,12 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
+	var console *web.Console
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
+		console = newConsole(db, svc, hooks, scrapers, signer, publicURL, exportKey, log)
+		mountConsole(root, console)
 		root.Handle("/", httpapi.New(httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
@@ -220,11 +214,13 @@ func (c *serveCmd) Run(e *env) error {
 			PublicURL: publicURL,
 			Version:   version,
 			Logger:    log,
-			Webhooks:  webhookAPI{db, svc},
+			Webhooks:  hooks,
 			Accounts:  db,
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
+			Nodes:     nodeList(eng),
 			Ready:     ready,
+			Events:    console.Events(),
 			Endpoints: endpoints,
 		}))
 	}
@@ -235,16 +231,12 @@ func (c *serveCmd) Run(e *env) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if console != nil {
+		srv.RegisterOnShutdown(console.Close) // open event streams end, so the drain need not wait for them
+	}
 
-	// River runs on a context of its own: the drain below decides when its
-	// work stops, not the signal that started the drain.
-	if c.Role != roleAPI { // an api node's client only enqueues: nothing to start
-		if err := riverClient.Start(context.WithoutCancel(ctx)); err != nil {
-			return fmt.Errorf("start river: %w", err)
-		}
-		promoteCtx, stopPromote := context.WithCancel(context.WithoutCancel(ctx))
-		defer stopPromote()
-		go jobs.Promote(promoteCtx, jobs.PromoteInterval, db.PromoteDue, log)
+	if err := eng.Start(ctx); err != nil {
+		return err
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -258,10 +250,7 @@ func (c *serveCmd) Run(e *env) error {
 			log.Error("http server failed", "err", err)
 		}
 	}
-	if c.Role == roleAPI {
-		riverClient = nil
-	}
-	return c.drain(log, srv, riverClient, &draining)
+	return c.drain(log, srv, eng, &draining)
 }
 
 // Node roles.
@@ -300,9 +289,8 @@ func probes(db database, ready func(context.Context) error) http.Handler {
 
 // drain stops taking work, lets requests and jobs in flight finish within the
 // shutdown timeout, and cancels what is left after it. A job cut short is not
-// lost: it runs again at the next start. rc is nil on a node that runs no
-// workers.
-func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, rc *river.Client[*sql.Tx], draining *atomic.Bool) error {
+// lost: it runs again at the next start, or on another node.
+func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, eng *engine.Engine, draining *atomic.Bool) error {
 	draining.Store(true)
 	log.Info("draining: finishing requests and work in flight", "timeout", c.ShutdownTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
@@ -311,39 +299,39 @@ func (c *serveCmd) drain(log *slog.Logger, srv *http.Server, rc *river.Client[*s
 	if err := srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
-	if rc == nil {
-		log.Info("stopped")
-		return errors.Join(errs...)
-	}
-	if err := rc.Stop(ctx); err != nil {
-		log.Warn("work still in flight at the shutdown timeout; cancelling it (it resumes at the next start)")
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		if err := rc.StopAndCancel(cctx); err != nil {
-			errs = append(errs, fmt.Errorf("river stop: %w", err))
-		}
+	if err := eng.Stop(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	log.Info("stopped")
 	return errors.Join(errs...)
 }
 
-// webhookAPI serves the delivery log from the store and redelivery from the
-// jobs service.
-type webhookAPI struct {
-	db  database
-	svc *jobs.Service
+// nodeList lists the nodes sharing the database for GET /nodes.
+func nodeList(eng *engine.Engine) func(context.Context) ([]httpapi.Node, error) {
+	return func(ctx context.Context) ([]httpapi.Node, error) {
+		nodes, err := eng.Nodes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]httpapi.Node, 0, len(nodes))
+		for _, n := range nodes {
+			out = append(out, httpapi.Node{ID: n.ID, Role: n.Role, Host: n.Host, StartedAt: n.StartedAt, RenewedAt: n.RenewedAt,
+				Age: n.Age, Alive: n.Alive})
+		}
+		return out, nil
+	}
 }
 
-func (w webhookAPI) Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error) {
-	return w.db.Attempts(ctx, jobID, offset, limit)
+// metricsSource answers the metrics' questions: jobs from the store, queues
+// from the engine's tables.
+type metricsSource struct{ db database }
+
+func (m metricsSource) JobCounts(ctx context.Context) (map[string]int64, error) {
+	return m.db.JobCounts(ctx)
 }
 
-func (w webhookAPI) Redeliver(ctx context.Context, accountID, jobID int64, eventID string) (*trawl.Event, error) {
-	return w.svc.Redeliver(ctx, accountID, jobID, eventID)
-}
-
-func (w webhookAPI) RedeliverFailed(ctx context.Context, accountID, jobID int64) ([]*trawl.Event, error) {
-	return w.svc.RedeliverFailed(ctx, accountID, jobID)
+func (m metricsSource) QueueDepth(ctx context.Context) (map[[2]string]int64, error) {
+	return engine.QueueDepth(ctx, m.db)
 }
 
 func infos(r *scrape.Registry) []scrape.Info {

@@ -255,3 +255,59 @@ func TestCrashDuringDeliveries(t *testing.T) {
 		}
 	}
 }
+
+// TestEventOrderEndToEnd runs 20 crawls whose receiver answers data events
+// slowly, and checks that in every job the started event arrives first and
+// the finished event last, after every data event was answered.
+func TestEventOrderEndToEnd(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, db map[string]string) {
+		const jobs, pages = 20, 6
+		rc := &receiver{delay: func(event string) time.Duration {
+			if event == "scraper.data.scraped" {
+				return 300 * time.Millisecond
+			}
+			return 0
+		}}
+		hook := httptest.NewServer(rc)
+		t.Cleanup(hook.Close)
+		in := start(t, testEnv(db))
+		ids := make([]int64, jobs)
+		for i := range ids {
+			s := newSite(t, pages, false)
+			var rec jobRecord
+			if code := in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, s.URL, hook.URL), &rec); code != 200 {
+				t.Fatalf("create job %d: status %d", i, code)
+			}
+			ids[i] = rec.ID
+		}
+		for _, id := range ids {
+			in.waitTerminal(id, 120*time.Second)
+		}
+		waitFor(t, 120*time.Second, "every finished event", func() bool {
+			for _, id := range ids {
+				if len(rc.forJob(id)["scraper.job.finished"]) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		dataEvents := 0
+		for _, id := range ids {
+			var order []string
+			for _, d := range rc.all() {
+				if jid, ok := d.Body["jobId"].(float64); ok && int64(jid) == id {
+					ev, _ := d.Body["event"].(string)
+					order = append(order, ev)
+				}
+			}
+			if len(order) < 3 || order[0] != "scraper.job.started" || order[len(order)-1] != "scraper.job.finished" {
+				t.Errorf("job %d: events arrived as %v; want started first and finished last", id, order)
+			}
+			dataEvents += len(order) - 2
+		}
+		if dataEvents < jobs {
+			t.Errorf("%d data events in all: the test proves little", dataEvents)
+		}
+	})
+}

@@ -62,7 +62,7 @@ func Open(ctx context.Context, url string, now func() time.Time) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{
-		DB:       sqlstore.New(db, db, sqlstore.Dialect{Numbered: true, ForUpdate: " FOR UPDATE"}, now),
+		DB:       sqlstore.New(db, db, sqlstore.Dialect{Numbered: true, ForUpdate: " FOR UPDATE", Postgres: true}, now),
 		SQL:      db,
 		pool:     pool,
 		listener: listener,
@@ -119,15 +119,4 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	return sqlstore.Migrate(ctx, db.SQL, goose.DialectPostgres, sub, riverdatabasesql.New(db.SQL), log, goose.WithSessionLocker(locker))
-}
-
-// PromoteDue makes River jobs whose scheduled time has come available at
-// once (see sqlite.DB.PromoteDue). It is safe on many nodes at once.
-func (db *DB) PromoteDue(ctx context.Context) (int64, error) {
-	res, err := db.SQL.ExecContext(ctx, `UPDATE river_job SET state = 'available'
-		WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= now()`)
-	if err != nil {
-		return 0, fmt.Errorf("promote due jobs: %w", err)
-	}
-	return res.RowsAffected()
 }

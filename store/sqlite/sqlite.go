@@ -101,29 +101,3 @@ func Migrate(ctx context.Context, write *sql.DB, log *slog.Logger) error {
 	}
 	return sqlstore.Migrate(ctx, write, goose.DialectSQLite3, sub, riversqlite.New(write), log)
 }
-
-// ReleaseOrphans makes River jobs that a previous process left running
-// available again at once. It is for a single node at start-up, before its
-// River client starts: nothing else can be running them, so there is no need
-// to wait for River's stuck-job rescue.
-func (db *DB) ReleaseOrphans(ctx context.Context) (int64, error) {
-	res, err := db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
-		WHERE state = 'running'`)
-	if err != nil {
-		return 0, fmt.Errorf("release orphaned jobs: %w", err)
-	}
-	return res.RowsAffected()
-}
-
-// PromoteDue makes River jobs whose scheduled time has come available at
-// once. River's own scheduler does this every five seconds, which would add
-// up to five seconds to every webhook retry, task retry and batching window; trawl
-// calls PromoteDue several times a second instead (see jobs.Promote).
-func (db *DB) PromoteDue(ctx context.Context) (int64, error) {
-	res, err := db.Write.ExecContext(ctx, `UPDATE river_job SET state = 'available'
-		WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= datetime('now', 'subsec')`)
-	if err != nil {
-		return 0, fmt.Errorf("promote due jobs: %w", err)
-	}
-	return res.RowsAffected()
-}

@@ -6,23 +6,35 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/store"
 )
 
-const eventColumns = `id, job_id, event_type, payload, state, attempts, created_at, delivered_at`
+const eventColumns = `id, seq, account_id, job_id, event_type, payload, state, attempts, created_at, delivered_at`
 
 func scanEvent(s scanner) (*trawl.Event, error) {
+	e, dest, finish := eventFields()
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return e, finish()
+}
+
+// eventFields returns an event, the destinations of its eventColumns, and
+// what completes it once they are scanned.
+func eventFields() (*trawl.Event, []any, func() error) {
 	e := &trawl.Event{}
 	var payload string
 	var created int64
 	var delivered sql.NullInt64
-	if err := s.Scan(&e.ID, &e.JobID, &e.Type, &payload, &e.State, &e.Attempts, &created, &delivered); err != nil {
-		return nil, err
+	dest := []any{&e.ID, &e.Seq, &e.AccountID, &e.JobID, &e.Type, &payload, &e.State, &e.Attempts, &created, &delivered}
+	return e, dest, func() error {
+		e.Payload, e.CreatedAt, e.DeliveredAt = json.RawMessage(payload), fromMicros(created), fromNullMicros(delivered)
+		return nil
 	}
-	e.Payload, e.CreatedAt, e.DeliveredAt = json.RawMessage(payload), fromMicros(created), fromNullMicros(delivered)
-	return e, nil
 }
 
 // InsertEvent implements store.Tx.
@@ -34,11 +46,115 @@ func (tx *Tx) InsertEvent(e *trawl.Event) error {
 	if e.State == "" {
 		e.State = trawl.EventPending
 	}
-	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.ID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt), nullMicros(e.DeliveredAt)); err != nil {
+	// PostgreSQL numbers events from a sequence; on SQLite the single writer
+	// numbers them itself.
+	if tx.db.dialect.Postgres {
+		err := tx.tx.QueryRow(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, nextval('events_seq_seq'), ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING seq`), e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
+			nullMicros(e.DeliveredAt)).Scan(&e.Seq)
+		if err != nil {
+			return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
+		}
+		return nil
+	}
+	seq, err := tx.nextEventSeq()
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
+		nullMicros(e.DeliveredAt)); err != nil {
 		return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
 	}
 	return nil
+}
+
+// nextEventSeq numbers the next event on a database with a single writer:
+// the largest number stored, read once per process, then counted up. A
+// transaction that rolls back leaves a gap, which readers of seq allow.
+func (tx *Tx) nextEventSeq() (int64, error) {
+	db := tx.db
+	db.seqMu.Lock()
+	defer db.seqMu.Unlock()
+	if !db.seqRead {
+		if err := tx.tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&db.seq); err != nil {
+			return 0, fmt.Errorf("read the last event number: %w", err)
+		}
+		db.seqRead = true
+	}
+	db.seq++
+	return db.seq, nil
+}
+
+// Outbox implements store.Tx.
+func (tx *Tx) Outbox(jobID int64) (*trawl.Outbox, error) {
+	o := &trawl.Outbox{JobID: jobID}
+	var gone sql.NullInt64
+	err := tx.tx.QueryRow(tx.q(`SELECT rows_evented_seq, flush_scheduled, finish_written, gone_at, waiting FROM outboxes
+		WHERE job_id = ?`+tx.db.dialect.ForUpdate), jobID).Scan(&o.RowsEventedSeq, &o.FlushScheduled, &o.FinishWritten, &gone, &o.Waiting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("outbox of job", jobID)
+	} else if err != nil {
+		return nil, fmt.Errorf("read outbox of job %d: %w", jobID, err)
+	}
+	o.GoneAt = fromNullMicros(gone)
+	return o, nil
+}
+
+// UpdateOutbox implements store.Tx.
+func (tx *Tx) UpdateOutbox(o *trawl.Outbox) error {
+	res, err := tx.tx.Exec(tx.q(`UPDATE outboxes SET rows_evented_seq = ?, flush_scheduled = ?, finish_written = ?, gone_at = ?,
+		waiting = ? WHERE job_id = ?`), o.RowsEventedSeq, o.FlushScheduled, o.FinishWritten, nullMicros(o.GoneAt), o.Waiting, o.JobID)
+	if err != nil {
+		return fmt.Errorf("update outbox of job %d: %w", o.JobID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("outbox of job", o.JobID)
+	}
+	return nil
+}
+
+// FindEvents implements store.Tx.
+func (tx *Tx) FindEvents(jobID int64, f store.EventFilter) ([]*trawl.Event, error) {
+	if len(f.States) == 0 {
+		return nil, errors.New("find events: no state given")
+	}
+	query := `SELECT id, seq, account_id, job_id, event_type, state, attempts, created_at FROM events
+		WHERE job_id = ? AND state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
+	args := []any{jobID}
+	for _, st := range f.States {
+		args = append(args, string(st))
+	}
+	if f.Type != "" {
+		query += ` AND event_type = ?`
+		args = append(args, f.Type)
+	}
+	if f.ExceptType != "" {
+		query += ` AND event_type <> ?`
+		args = append(args, f.ExceptType)
+	}
+	query += ` ORDER BY seq`
+	if f.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	rows, err := tx.tx.Query(tx.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find events of job %d: %w", jobID, err)
+	}
+	defer rows.Close()
+	var out []*trawl.Event
+	for rows.Next() {
+		e := &trawl.Event{}
+		var created int64
+		if err := rows.Scan(&e.ID, &e.Seq, &e.AccountID, &e.JobID, &e.Type, &e.State, &e.Attempts, &created); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		e.CreatedAt = fromMicros(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // Event implements store.Tx.
@@ -50,6 +166,28 @@ func (tx *Tx) Event(id string) (*trawl.Event, error) {
 		return nil, fmt.Errorf("read event %s: %w", id, err)
 	}
 	return e, nil
+}
+
+// EventWithOutbox implements store.Tx.
+func (tx *Tx) EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error) {
+	e, dest, finish := eventFields()
+	cols := strings.Split(eventColumns, ",")
+	for i, c := range cols {
+		cols[i] = "e." + strings.TrimSpace(c)
+	}
+	o := &trawl.Outbox{}
+	var gone sql.NullInt64
+	dest = append(dest, &o.JobID, &o.RowsEventedSeq, &o.FlushScheduled, &o.FinishWritten, &gone, &o.Waiting)
+	err := tx.tx.QueryRow(tx.q(`SELECT `+strings.Join(cols, ", ")+`, o.job_id, o.rows_evented_seq, o.flush_scheduled,
+		o.finish_written, o.gone_at, o.waiting FROM events e JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`+
+		tx.db.dialect.ForUpdate), id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("event", id)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("read event %s: %w", id, err)
+	}
+	o.GoneAt = fromNullMicros(gone)
+	return e, o, finish()
 }
 
 // UpdateEvent implements store.Tx.
@@ -91,9 +229,56 @@ func (db *DB) Event(ctx context.Context, id string) (*trawl.Event, error) {
 	return e, nil
 }
 
+// AccountEvents implements store.Store.
+func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*trawl.Event, error) {
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE account_id = ? AND seq > ?
+		ORDER BY seq LIMIT ?`), accountID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list events of account %d: %w", accountID, err)
+	}
+	defer rows.Close()
+	var out []*trawl.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Delivery implements store.Store.
+func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, error) {
+	cols := func(prefix, list string) string {
+		parts := strings.Split(list, ",")
+		for i, p := range parts {
+			parts[i] = prefix + strings.TrimSpace(p)
+		}
+		return strings.Join(parts, ", ")
+	}
+	row := db.read.QueryRowContext(ctx, db.q(`SELECT `+cols("e.", eventColumns)+`, `+cols("j.", jobColumns)+`, `+
+		cols("a.", accountColumns)+`, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
+		JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`), eventID)
+	e, eventDest, finishEvent := eventFields()
+	j, jobDest, finishJob := jobFields()
+	a, accountDest, finishAccount := accountFields()
+	var gone sql.NullInt64
+	dest := append(append(append(eventDest, jobDest...), accountDest...), &gone)
+	if err := row.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("event", eventID)
+	} else if err != nil {
+		return nil, fmt.Errorf("read delivery of event %s: %w", eventID, err)
+	}
+	if err := errors.Join(finishEvent(), finishJob(), finishAccount()); err != nil {
+		return nil, err
+	}
+	return &store.Delivery{Event: e, Job: j, Account: a, GoneAt: fromNullMicros(gone)}, nil
+}
+
 // Events implements store.Store.
 func (db *DB) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE job_id = ? ORDER BY created_at, id`), jobID)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE job_id = ? ORDER BY seq`), jobID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of job %d: %w", jobID, err)
 	}

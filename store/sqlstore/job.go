@@ -8,38 +8,47 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/store"
 )
 
 const jobColumns = `id, account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
-	credits_spent, data_rows_count, task_count, rows_evented_seq, flush_scheduled, finish_notified, webhook_gone_at, created_at, updated_at, started_at, finished_at`
+	credits_spent, data_rows_count, task_count, created_at, updated_at, started_at, finished_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanJob(s scanner) (*trawl.Job, error) {
+	j, dest, finish := jobFields()
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return j, finish()
+}
+
+// jobFields returns a job, the destinations of its jobColumns, and what
+// completes it once they are scanned.
+func jobFields() (*trawl.Job, []any, func() error) {
 	j := &trawl.Job{}
 	var stopReason, webhook sql.NullString
 	var input, params string
 	var created, updated int64
-	var started, finished, gone sql.NullInt64
-	err := s.Scan(&j.ID, &j.AccountID, &j.Scraper, &j.Status, &stopReason, &input, &params, &webhook, &j.Limit,
-		&j.CreditsSpent, &j.DataRowsCount, &j.TaskCount, &j.RowsEventedSeq, &j.FlushScheduled, &j.FinishNotified, &gone, &created, &updated, &started, &finished)
-	if err != nil {
-		return nil, err
-	}
-	j.StopReason = stopReason.String
-	j.Input, j.Params = json.RawMessage(input), json.RawMessage(params)
-	if webhook.Valid && webhook.String != "" {
-		j.Webhook = &trawl.Webhook{}
-		if err := json.Unmarshal([]byte(webhook.String), j.Webhook); err != nil {
-			return nil, fmt.Errorf("decode webhook of job %d: %w", j.ID, err)
+	var started, finished sql.NullInt64
+	dest := []any{&j.ID, &j.AccountID, &j.Scraper, &j.Status, &stopReason, &input, &params, &webhook, &j.Limit,
+		&j.CreditsSpent, &j.DataRowsCount, &j.TaskCount, &created, &updated, &started, &finished}
+	return j, dest, func() error {
+		j.StopReason = stopReason.String
+		j.Input, j.Params = json.RawMessage(input), json.RawMessage(params)
+		if webhook.Valid && webhook.String != "" {
+			j.Webhook = &trawl.Webhook{}
+			if err := json.Unmarshal([]byte(webhook.String), j.Webhook); err != nil {
+				return fmt.Errorf("decode webhook of job %d: %w", j.ID, err)
+			}
 		}
+		j.CreatedAt, j.UpdatedAt = fromMicros(created), fromMicros(updated)
+		j.StartedAt, j.FinishedAt = fromNullMicros(started), fromNullMicros(finished)
+		return nil
 	}
-	j.CreatedAt, j.UpdatedAt = fromMicros(created), fromMicros(updated)
-	j.StartedAt, j.FinishedAt = fromNullMicros(started), fromNullMicros(finished)
-	j.WebhookGoneAt = fromNullMicros(gone)
-	return j, nil
 }
 
 func nullString(s string) sql.NullString {
@@ -70,6 +79,10 @@ func (db *DB) Jobs(ctx context.Context, f store.JobFilter) ([]*trawl.Job, int64,
 	if f.Status != "" {
 		where += ` AND status = ?`
 		args = append(args, string(f.Status))
+	}
+	if f.Scraper != "" {
+		where += ` AND scraper = ?`
+		args = append(args, f.Scraper)
 	}
 	var total int64
 	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs`+where), args...).Scan(&total); err != nil {
@@ -104,12 +117,15 @@ func (tx *Tx) CreateJob(j *trawl.Job) error {
 		webhook = sql.NullString{String: string(b), Valid: true}
 	}
 	err := tx.tx.QueryRow(tx.q(`INSERT INTO jobs (account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
-		credits_spent, data_rows_count, task_count, rows_evented_seq, flush_scheduled, finish_notified, created_at, updated_at,
-		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, FALSE, FALSE, ?, ?, NULL, NULL) RETURNING id`),
+		credits_spent, data_rows_count, task_count, created_at, updated_at,
+		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, NULL, NULL) RETURNING id`),
 		j.AccountID, j.Scraper, string(j.Status), nullString(j.StopReason), string(j.Input), string(j.Params), webhook, j.Limit,
 		micros(j.CreatedAt), micros(j.UpdatedAt)).Scan(&j.ID)
 	if err != nil {
 		return fmt.Errorf("insert job: %w", err)
+	}
+	if _, err := tx.tx.Exec(tx.q(`INSERT INTO outboxes (job_id) VALUES (?)`), j.ID); err != nil {
+		return fmt.Errorf("insert outbox of job %d: %w", j.ID, err)
 	}
 	return nil
 }
@@ -129,9 +145,9 @@ func (tx *Tx) Job(id int64) (*trawl.Job, error) {
 func (tx *Tx) UpdateJob(j *trawl.Job) error {
 	j.UpdatedAt = tx.now
 	res, err := tx.tx.Exec(tx.q(`UPDATE jobs SET status = ?, stop_reason = ?, credits_spent = ?, data_rows_count = ?,
-		rows_evented_seq = ?, flush_scheduled = ?, finish_notified = ?, webhook_gone_at = ?, updated_at = ?, started_at = ?, finished_at = ? WHERE id = ?`),
-		string(j.Status), nullString(j.StopReason), j.CreditsSpent, j.DataRowsCount, j.RowsEventedSeq, j.FlushScheduled, j.FinishNotified,
-		nullMicros(j.WebhookGoneAt), micros(j.UpdatedAt), nullMicros(j.StartedAt), nullMicros(j.FinishedAt), j.ID)
+		updated_at = ?, started_at = ?, finished_at = ? WHERE id = ?`),
+		string(j.Status), nullString(j.StopReason), j.CreditsSpent, j.DataRowsCount,
+		micros(j.UpdatedAt), nullMicros(j.StartedAt), nullMicros(j.FinishedAt), j.ID)
 	if err != nil {
 		return fmt.Errorf("update job %d: %w", j.ID, err)
 	}
@@ -143,6 +159,7 @@ func (tx *Tx) UpdateJob(j *trawl.Job) error {
 
 // Tx is a store.Tx over a database/sql transaction.
 type Tx struct {
+	ctx    context.Context // the transaction's own: it began under it
 	tx     *sql.Tx
 	db     *DB
 	now    time.Time
@@ -151,7 +168,16 @@ type Tx struct {
 
 var _ store.Tx = (*Tx)(nil)
 
-// SQL implements store.Tx.
-func (tx *Tx) SQL() *sql.Tx { return tx.tx }
+// Enqueue implements store.Tx.
+func (tx *Tx) Enqueue(jobs ...river.InsertManyParams) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	q := tx.db.queue.Load()
+	if q == nil {
+		return errors.New("enqueue: no engine is attached to this store")
+	}
+	return (*q).InsertTx(tx.ctx, tx.tx, jobs)
+}
 
 func (tx *Tx) q(query string) string { return tx.db.q(query) }

@@ -6,10 +6,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trawlhq/trawl"
@@ -22,6 +25,9 @@ type Dialect struct {
 	Numbered bool
 	// ForUpdate is appended to reads that lock a row in a transaction.
 	ForUpdate string
+	// Postgres marks PostgreSQL, whose events take their Seq from a
+	// sequence; elsewhere the single writer numbers them.
+	Postgres bool
 }
 
 // DB is a store.Store over database/sql.
@@ -30,6 +36,12 @@ type DB struct {
 	read    *sql.DB
 	dialect Dialect
 	now     func() time.Time
+	queue   atomic.Pointer[store.Queue]
+
+	// The last event number given out, on a database with a single writer.
+	seqMu   sync.Mutex
+	seq     int64
+	seqRead bool
 }
 
 // New returns a store over write (used for transactions and writes) and read
@@ -46,6 +58,10 @@ func New(write, read *sql.DB, d Dialect, now func() time.Time) *DB {
 }
 
 var _ store.Store = (*DB)(nil)
+
+// AttachQueue gives the store the queue its transactions enqueue with. The
+// engine calls it when it is built on this store.
+func (db *DB) AttachQueue(q store.Queue) { db.queue.Store(&q) }
 
 // q rewrites the placeholders of query for the dialect.
 func (db *DB) q(query string) string {
@@ -99,7 +115,7 @@ func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, db: db, now: db.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{ctx: ctx, tx: sqlTx, db: db, now: db.now().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -127,24 +143,55 @@ func (db *DB) Close() error {
 	return err
 }
 
-const accountColumns = `id, name, webhook_secret, previous_webhook_secret, previous_secret_expires_at, created_at`
+const accountColumns = `id, name, webhook_secret, previous_secrets, created_at`
+
+// storedSecret is a previous secret as the previous_secrets column holds it.
+type storedSecret struct {
+	Secret    string `json:"secret"`
+	ExpiresAt int64  `json:"expiresAt"` // Unix microseconds
+}
 
 func scanAccount(s scanner) (*trawl.Account, error) {
-	a := &trawl.Account{}
-	var created int64
-	var expires sql.NullInt64
-	if err := s.Scan(&a.ID, &a.Name, &a.WebhookSecret, &a.PreviousWebhookSecret, &expires, &created); err != nil {
+	a, dest, finish := accountFields()
+	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
-	a.CreatedAt, a.PreviousSecretExpiresAt = fromMicros(created), fromNullMicros(expires)
-	return a, nil
+	return a, finish()
+}
+
+// accountFields returns an account, the destinations of its
+// accountColumns, and what completes it once they are scanned.
+func accountFields() (*trawl.Account, []any, func() error) {
+	a := &trawl.Account{}
+	var created int64
+	var previous string
+	return a, []any{&a.ID, &a.Name, &a.WebhookSecret, &previous, &created}, func() error {
+		var stored []storedSecret
+		if err := json.Unmarshal([]byte(previous), &stored); err != nil {
+			return fmt.Errorf("decode previous secrets of account %d: %w", a.ID, err)
+		}
+		for _, p := range stored {
+			a.PreviousSecrets = append(a.PreviousSecrets, trawl.PreviousSecret{Secret: p.Secret, ExpiresAt: fromMicros(p.ExpiresAt)})
+		}
+		a.CreatedAt = fromMicros(created)
+		return nil
+	}
+}
+
+func encodeSecrets(previous []trawl.PreviousSecret) (string, error) {
+	stored := make([]storedSecret, 0, len(previous))
+	for _, p := range previous {
+		stored = append(stored, storedSecret{Secret: p.Secret, ExpiresAt: micros(p.ExpiresAt)})
+	}
+	b, err := json.Marshal(stored)
+	return string(b), err
 }
 
 // CreateAccount implements store.Store. The account gets a fresh webhook
 // signing secret.
 func (db *DB) CreateAccount(ctx context.Context, name string) (*trawl.Account, error) {
 	a := &trawl.Account{Name: name, WebhookSecret: trawl.NewWebhookSecret(), CreatedAt: db.now().UTC().Truncate(time.Microsecond)}
-	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, webhook_secret, created_at) VALUES (?, ?, ?) RETURNING id`),
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, webhook_secret, previous_secrets, created_at) VALUES (?, ?, '[]', ?) RETURNING id`),
 		name, a.WebhookSecret, micros(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("insert account: %w", err)
@@ -165,17 +212,27 @@ func (db *DB) Account(ctx context.Context, id int64) (*trawl.Account, error) {
 
 // RotateWebhookSecret implements store.Store.
 func (db *DB) RotateWebhookSecret(ctx context.Context, accountID int64, next string, previousUntil time.Time) (*trawl.Account, error) {
-	res, err := db.write.ExecContext(ctx, db.q(`UPDATE accounts SET previous_webhook_secret = webhook_secret,
-		previous_secret_expires_at = ?, webhook_secret = ? WHERE id = ?`), micros(previousUntil), next, accountID)
+	var a *trawl.Account
+	err := db.InTx(ctx, func(stx store.Tx) error {
+		tx := stx.(*Tx)
+		var err error
+		a, err = scanAccount(tx.tx.QueryRowContext(tx.ctx, tx.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`+db.dialect.ForUpdate), accountID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("account", accountID)
+		} else if err != nil {
+			return fmt.Errorf("read account %d: %w", accountID, err)
+		}
+		a.Rotate(next, tx.now, previousUntil)
+		previous, err := encodeSecrets(a.PreviousSecrets)
+		if err != nil {
+			return err
+		}
+		_, err = tx.tx.ExecContext(tx.ctx, tx.q(`UPDATE accounts SET webhook_secret = ?, previous_secrets = ? WHERE id = ?`),
+			a.WebhookSecret, previous, accountID)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate webhook secret of account %d: %w", accountID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, notFound("account", accountID)
-	}
-	a, err := scanAccount(db.write.QueryRowContext(ctx, db.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), accountID))
-	if err != nil {
-		return nil, fmt.Errorf("read account %d: %w", accountID, err)
 	}
 	return a, nil
 }
@@ -211,8 +268,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, accountID int64, key string) (*t
 
 // AccountByAPIKey implements store.Store.
 func (db *DB) AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error) {
-	a, err := scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.webhook_secret, a.previous_webhook_secret,
-		a.previous_secret_expires_at, a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
+	a, err := scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.webhook_secret, a.previous_secrets,
+		a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
 		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.EUNAUTHORIZED, "The API key is unknown or revoked.")
@@ -274,3 +331,10 @@ func (db *DB) RevokeAPIKey(ctx context.Context, idOrPrefix string) error {
 	}
 	return nil
 }
+
+// Writer is the pool that writes: the single connection on SQLite, the
+// shared pool on PostgreSQL. The engine runs River on it.
+func (db *DB) Writer() *sql.DB { return db.write }
+
+// Postgres reports whether the database is PostgreSQL.
+func (db *DB) Postgres() bool { return db.dialect.Postgres }

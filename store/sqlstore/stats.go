@@ -28,23 +28,3 @@ func (db *DB) JobCounts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
-
-// QueueDepth counts River's unfinished jobs by queue and state.
-func (db *DB) QueueDepth(ctx context.Context) (map[[2]string]int64, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT queue, state, count(*) FROM river_job
-		WHERE state IN ('available', 'pending', 'running', 'retryable', 'scheduled') GROUP BY queue, state`)
-	if err != nil {
-		return nil, fmt.Errorf("queue depth: %w", err)
-	}
-	defer rows.Close()
-	out := map[[2]string]int64{}
-	for rows.Next() {
-		var queue, state string
-		var n int64
-		if err := rows.Scan(&queue, &state, &n); err != nil {
-			return nil, err
-		}
-		out[[2]string{queue, state}] = n
-	}
-	return out, rows.Err()
-}

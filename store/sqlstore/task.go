@@ -54,9 +54,10 @@ func (tx *Tx) InsertTasks(jobID int64, specs []trawl.TaskSpec) ([]*trawl.Task, e
 		if len(t.Payload) == 0 {
 			t.Payload = json.RawMessage("{}")
 		}
-		err := tx.tx.QueryRow(tx.q(`INSERT INTO tasks (job_id, task_key, payload, state, created_at) VALUES (?, ?, ?, ?, ?)
+		err := tx.tx.QueryRow(tx.q(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at)
+			VALUES (?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?)
 			ON CONFLICT (job_id, task_key) DO NOTHING RETURNING id`),
-			jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt)).Scan(&t.ID)
+			jobID, jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt)).Scan(&t.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the job has this task already
 		} else if err != nil {
@@ -111,4 +112,80 @@ func (tx *Tx) HasOpenTasks(jobID int64) (bool, error) {
 		return false, fmt.Errorf("look for open tasks of job %d: %w", jobID, err)
 	}
 	return true, nil
+}
+
+// DispatchTasks implements store.Tx. It locks the account's row, which orders
+// the dispatches of one account on PostgreSQL.
+func (tx *Tx) DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, error) {
+	var cursor int64
+	err := tx.tx.QueryRow(tx.q(`SELECT dispatch_cursor FROM accounts WHERE id = ?`+tx.db.dialect.ForUpdate), accountID).Scan(&cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("account", accountID)
+	} else if err != nil {
+		return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
+	}
+	var inFlight int
+	if err := tx.tx.QueryRow(tx.q(`SELECT count(*) FROM tasks WHERE account_id = ? AND queued AND state IN (?, ?)`),
+		accountID, string(trawl.TaskPending), string(trawl.TaskRunning)).Scan(&inFlight); err != nil {
+		return nil, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+	}
+	free := limit - inFlight
+	burst = max(burst, 1)
+	var out []*trawl.Task
+	wrapped, progress := false, false
+	for free > 0 {
+		var jobID int64
+		err := tx.tx.QueryRow(tx.q(`SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND NOT queued AND job_id > ?
+			ORDER BY job_id LIMIT 1`), accountID, string(trawl.TaskPending), cursor).Scan(&jobID)
+		if errors.Is(err, sql.ErrNoRows) {
+			if wrapped && !progress {
+				break // a whole round found nothing waiting
+			}
+			cursor, wrapped, progress = 0, true, false
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
+		}
+		tasks, err := tx.takeTasks(jobID, min(free, burst))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tasks...)
+		free -= len(tasks)
+		cursor, progress = jobID, true
+	}
+	if len(out) > 0 {
+		if _, err := tx.tx.Exec(tx.q(`UPDATE accounts SET dispatch_cursor = ? WHERE id = ?`), cursor, accountID); err != nil {
+			return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
+		}
+	}
+	return out, nil
+}
+
+// takeTasks marks up to n of a job's pending tasks not yet queued as queued,
+// oldest first, and returns them.
+func (tx *Tx) takeTasks(jobID int64, n int) ([]*trawl.Task, error) {
+	rows, err := tx.tx.Query(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE job_id = ? AND state = ? AND NOT queued
+		ORDER BY id LIMIT ?`), jobID, string(trawl.TaskPending), n)
+	if err != nil {
+		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
+	}
+	var out []*trawl.Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
+	}
+	for _, t := range out {
+		if _, err := tx.tx.Exec(tx.q(`UPDATE tasks SET queued = TRUE WHERE id = ?`), t.ID); err != nil {
+			return nil, fmt.Errorf("queue task %d: %w", t.ID, err)
+		}
+	}
+	return out, nil
 }

@@ -34,6 +34,10 @@ func Run(t *testing.T, open Opener) {
 		"EachRowLargeRows":     testEachRowLargeRows,
 		"Settings":             testSettings,
 		"WebhookSecrets":       testWebhookSecrets,
+		"Outbox":               testOutbox,
+		"AccountEvents":        testAccountEvents,
+		"DispatchTasks":        testDispatchTasks,
+		"ChangeFeed":           testChangeFeed,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -175,8 +179,7 @@ func testJobUpdate(t *testing.T, s store.Store) {
 		}
 		now := got.CreatedAt.Add(1500)
 		got.Status, got.StopReason, got.StartedAt, got.FinishedAt = trawl.StatusFinished, trawl.StopReasonLimit, &now, &now
-		got.CreditsSpent, got.DataRowsCount, got.RowsEventedSeq = 7, 3, 2
-		got.FlushScheduled, got.FinishNotified = true, true
+		got.CreditsSpent, got.DataRowsCount = 7, 3
 		return tx.UpdateJob(got)
 	})
 	if err != nil {
@@ -187,8 +190,7 @@ func testJobUpdate(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.Status != trawl.StatusFinished || got.StopReason != trawl.StopReasonLimit || got.CreditsSpent != 7 ||
-		got.DataRowsCount != 3 || got.RowsEventedSeq != 2 || !got.FlushScheduled || !got.FinishNotified ||
-		got.StartedAt == nil || got.FinishedAt == nil {
+		got.DataRowsCount != 3 || got.StartedAt == nil || got.FinishedAt == nil {
 		t.Fatalf("update not kept: %+v", got)
 	}
 	err = s.InTx(ctx(t), func(tx store.Tx) error { return tx.UpdateJob(&trawl.Job{ID: j.ID + 99, Status: trawl.StatusFailed}) })
@@ -314,7 +316,7 @@ func testEventsAndAttempts(t *testing.T, s store.Store) {
 	var ids []string
 	err := s.InTx(ctx(t), func(tx store.Tx) error {
 		for _, typ := range []string{trawl.EventJobStarted, trawl.EventDataScraped, trawl.EventJobFinished} {
-			e := &trawl.Event{ID: trawl.NewUUID(), JobID: j.ID, Type: typ, Payload: json.RawMessage(`{"event":"` + typ + `"}`)}
+			e := &trawl.Event{ID: trawl.NewUUID(), AccountID: a.ID, JobID: j.ID, Type: typ, Payload: json.RawMessage(`{"event":"` + typ + `"}`)}
 			if err := tx.InsertEvent(e); err != nil {
 				return err
 			}
@@ -395,16 +397,17 @@ func testWebhookSecrets(t *testing.T, s store.Store) {
 		t.Fatalf("new account secret %q", a.WebhookSecret)
 	}
 	got, err := s.Account(ctx(t), a.ID)
-	if err != nil || got.WebhookSecret != a.WebhookSecret || got.PreviousSecretExpiresAt != nil {
+	if err != nil || got.WebhookSecret != a.WebhookSecret || len(got.PreviousSecrets) != 0 {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	next := trawl.NewWebhookSecret()
-	until := a.CreatedAt.Add(24 * time.Hour)
+	until := time.Now().Add(24 * time.Hour).Truncate(time.Microsecond)
 	rotated, err := s.RotateWebhookSecret(ctx(t), a.ID, next, until)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rotated.WebhookSecret != next || rotated.PreviousWebhookSecret != a.WebhookSecret || !rotated.PreviousSecretExpiresAt.Equal(until) {
+	if rotated.WebhookSecret != next || len(rotated.PreviousSecrets) != 1 || rotated.PreviousSecrets[0].Secret != a.WebhookSecret ||
+		!rotated.PreviousSecrets[0].ExpiresAt.Equal(until) {
 		t.Fatalf("rotated account %+v", rotated)
 	}
 	if got := rotated.SigningSecrets(until.Add(-time.Second)); len(got) != 2 {
@@ -413,11 +416,28 @@ func testWebhookSecrets(t *testing.T, s store.Store) {
 	if got := rotated.SigningSecrets(until); len(got) != 1 || got[0] != next {
 		t.Errorf("after the overlap: %v, want only the new secret", got)
 	}
+	// A second rotation within the overlap keeps the first secret signing
+	// until its own end.
+	third := trawl.NewWebhookSecret()
+	until2 := until.Add(time.Hour)
+	again, err := s.RotateWebhookSecret(ctx(t), a.ID, third, until2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Account(ctx(t), a.ID); got == nil || !cmp.Equal(got.PreviousSecrets, again.PreviousSecrets) {
+		t.Fatalf("read back %+v, want the previous secrets %+v", got, again.PreviousSecrets)
+	}
+	if diff := cmp.Diff([]string{third, next, a.WebhookSecret}, again.SigningSecrets(until.Add(-time.Second))); diff != "" {
+		t.Errorf("after two rotations (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{third, next}, again.SigningSecrets(until)); diff != "" {
+		t.Errorf("after the first overlap (-want +got):\n%s", diff)
+	}
 	key := trawl.NewAPIKey()
 	if _, err := s.CreateAPIKey(ctx(t), a.ID, key); err != nil {
 		t.Fatal(err)
 	}
-	if byKey, err := s.AccountByAPIKey(ctx(t), key); err != nil || byKey.WebhookSecret != next {
+	if byKey, err := s.AccountByAPIKey(ctx(t), key); err != nil || byKey.WebhookSecret != third {
 		t.Errorf("account by key: %+v, %v", byKey, err)
 	}
 	_, err = s.RotateWebhookSecret(ctx(t), a.ID+100, next, until)
@@ -441,4 +461,212 @@ func testRollback(t *testing.T, s store.Store) {
 	}
 	_, err = s.Job(ctx(t), a.ID, id)
 	wantCode(t, err, trawl.ENOTFOUND)
+}
+
+func testOutbox(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	gone := time.Now().UTC().Truncate(time.Microsecond)
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		o, err := tx.Outbox(j.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(&trawl.Outbox{JobID: j.ID}, o); diff != "" {
+			return fmt.Errorf("new job's outbox (-want +got):\n%s", diff)
+		}
+		o.RowsEventedSeq, o.FlushScheduled, o.FinishWritten, o.GoneAt, o.Waiting = 4, true, true, &gone, 2
+		return tx.UpdateOutbox(o)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx(t), func(tx store.Tx) error {
+		o, err := tx.Outbox(j.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(&trawl.Outbox{JobID: j.ID, RowsEventedSeq: 4, FlushScheduled: true, FinishWritten: true, GoneAt: &gone, Waiting: 2}, o); diff != "" {
+			return fmt.Errorf("outbox read back (-want +got):\n%s", diff)
+		}
+		for i, st := range []trawl.EventState{trawl.EventDelivered, trawl.EventWaiting, trawl.EventPending} {
+			e := &trawl.Event{ID: fmt.Sprintf("e%d-%d", j.ID, i), AccountID: a.ID, JobID: j.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`), State: st}
+			if err := tx.InsertEvent(e); err != nil {
+				return err
+			}
+		}
+		open, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventWaiting, trawl.EventPending}})
+		if err != nil {
+			return err
+		}
+		if len(open) != 2 || open[0].State != trawl.EventWaiting || open[1].State != trawl.EventPending || open[0].Seq >= open[1].Seq {
+			return fmt.Errorf("open events: %+v", open)
+		}
+		first, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending, trawl.EventWaiting}, Limit: 1})
+		if err != nil || len(first) != 1 || first[0].ID != open[0].ID {
+			return fmt.Errorf("first open event: %+v, %v", first, err)
+		}
+		if none, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending}, Type: trawl.EventJobFinished}); err != nil || len(none) != 0 {
+			return fmt.Errorf("pending finished events: %+v, %v", none, err)
+		}
+		if none, err := tx.FindEvents(j.ID, store.EventFilter{States: []trawl.EventState{trawl.EventPending}, ExceptType: trawl.EventJobStarted}); err != nil || len(none) != 0 {
+			return fmt.Errorf("pending events but started: %+v, %v", none, err)
+		}
+		if _, err := tx.FindEvents(j.ID, store.EventFilter{}); err == nil {
+			return errors.New("a filter with no state was accepted")
+		}
+		e, o, err := tx.EventWithOutbox(open[1].ID)
+		if err != nil || e.ID != open[1].ID || e.State != trawl.EventPending || o.JobID != j.ID || o.Waiting != 2 || o.GoneAt == nil {
+			return fmt.Errorf("event with outbox: %+v %+v %v", e, o, err)
+		}
+		if _, _, err := tx.EventWithOutbox("nope"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+			return fmt.Errorf("missing event with outbox: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx(t), func(tx store.Tx) error {
+		if _, err := tx.Outbox(j.ID + 100); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+			return fmt.Errorf("outbox of a missing job: %v", err)
+		}
+		return tx.UpdateOutbox(&trawl.Outbox{JobID: j.ID + 100})
+	})
+	wantCode(t, err, trawl.ENOTFOUND)
+
+	d, err := s.Delivery(ctx(t), fmt.Sprintf("e%d-2", j.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Event.State != trawl.EventPending || d.Job.ID != j.ID || d.Job.Webhook == nil || d.Account.ID != a.ID ||
+		d.Account.WebhookSecret != a.WebhookSecret || d.GoneAt == nil || !d.GoneAt.Equal(gone) {
+		t.Fatalf("delivery: %+v %+v %+v %v", d.Event, d.Job, d.Account, d.GoneAt)
+	}
+	_, err = s.Delivery(ctx(t), "nope")
+	wantCode(t, err, trawl.ENOTFOUND)
+}
+
+func testAccountEvents(t *testing.T, s store.Store) {
+	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
+	ja, jb := mustJob(t, s, a.ID, nil), mustJob(t, s, b.ID, nil)
+	var mine []string
+	for i := range 5 {
+		err := s.InTx(ctx(t), func(tx store.Tx) error {
+			for _, j := range []*trawl.Job{ja, jb} {
+				e := &trawl.Event{ID: fmt.Sprintf("ev-%d-%d", j.ID, i), AccountID: j.AccountID, JobID: j.ID, Type: trawl.EventDataScraped,
+					Payload: json.RawMessage(`{"n":` + fmt.Sprint(i) + `}`)}
+				if err := tx.InsertEvent(e); err != nil {
+					return err
+				}
+				if j == ja {
+					mine = append(mine, e.ID)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	after := int64(0)
+	for {
+		page, err := s.AccountEvents(ctx(t), a.ID, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.Seq <= after || e.AccountID != a.ID {
+				t.Fatalf("event %+v after seq %d", e, after)
+			}
+			after = e.Seq
+			got = append(got, e.ID)
+		}
+	}
+	if diff := cmp.Diff(mine, got); diff != "" {
+		t.Errorf("account events (-want +got):\n%s", diff)
+	}
+}
+
+func testDispatchTasks(t *testing.T, s store.Store) {
+	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
+	j1, j2, jb := mustJob(t, s, a.ID, nil), mustJob(t, s, a.ID, nil), mustJob(t, s, b.ID, nil)
+	specs := func(n int) []trawl.TaskSpec {
+		var out []trawl.TaskSpec
+		for i := range n {
+			out = append(out, trawl.TaskSpec{Key: fmt.Sprint(i)})
+		}
+		return out
+	}
+	jobsOf := func(tasks []*trawl.Task) []int64 {
+		var out []int64
+		for _, t := range tasks {
+			out = append(out, t.JobID)
+		}
+		return out
+	}
+	var first []*trawl.Task
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		for _, j := range []*trawl.Job{j1, j2, jb} {
+			if _, err := tx.InsertTasks(j.ID, specs(10)); err != nil {
+				return err
+			}
+		}
+		var err error
+		if first, err = tx.DispatchTasks(a.ID, 6, 2); err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]int64{j1.ID, j1.ID, j2.ID, j2.ID, j1.ID, j1.ID}, jobsOf(first)); diff != "" {
+			return fmt.Errorf("first dispatch, by job (-want +got):\n%s", diff)
+		}
+		if more, err := tx.DispatchTasks(a.ID, 6, 2); err != nil || len(more) != 0 {
+			return fmt.Errorf("dispatch with no free slot: %d tasks, %v", len(more), err)
+		}
+		// Two tasks end: two slots, and it is job 2's turn.
+		for _, task := range first[:2] {
+			if _, err := tx.SetTaskState(task.ID, trawl.TaskDone, trawl.TaskPending); err != nil {
+				return err
+			}
+		}
+		next, err := tx.DispatchTasks(a.ID, 6, 2)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]int64{j2.ID, j2.ID}, jobsOf(next)); diff != "" {
+			return fmt.Errorf("second dispatch, by job (-want +got):\n%s", diff)
+		}
+		// Another account has its own share.
+		other, err := tx.DispatchTasks(b.ID, 3, 8)
+		if err != nil || len(other) != 3 || other[0].JobID != jb.ID {
+			return fmt.Errorf("account b: %v, %v", jobsOf(other), err)
+		}
+		// A stopped job's waiting tasks free their slots and are never dispatched.
+		if _, err := tx.CancelPendingTasks(j1.ID); err != nil {
+			return err
+		}
+		rest, err := tx.DispatchTasks(a.ID, 6, 2)
+		if err != nil {
+			return err
+		}
+		for _, task := range rest {
+			if task.JobID != j2.ID {
+				return fmt.Errorf("dispatched task %d of the stopped job", task.ID)
+			}
+		}
+		if len(rest) != 2 {
+			return fmt.Errorf("after the stop: %d tasks of job 2 dispatched, want the 2 slots its tasks freed", len(rest))
+		}
+		_, err = tx.DispatchTasks(a.ID+100, 1, 1)
+		if trawl.ErrorCode(err) != trawl.ENOTFOUND {
+			return fmt.Errorf("missing account: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,22 +1,20 @@
-package jobs
+package webhook
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/riverqueue/river"
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/store"
-	"github.com/trawlhq/trawl/webhook"
 )
 
 // Redeliver sends one event of the account's job again: one more attempt,
-// under the same webhook-id. An event still pending is a conflict. A job
-// whose receiver answered 410 Gone gets its webhook back: asking for a
-// redelivery says the receiver is there again.
+// under the same webhook-id. An event still pending or waiting is a
+// conflict. A job whose receiver answered 410 Gone gets its webhook back:
+// asking for a redelivery says the receiver is there again.
 func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID string) (*trawl.Event, error) {
 	var out *trawl.Event
-	err := s.store.InTx(ctx, func(tx store.Tx) error {
+	err := s.c.Store.InTx(ctx, func(tx store.Tx) error {
 		job, err := accountJob(tx, accountID, jobID)
 		if err != nil {
 			return err
@@ -28,11 +26,14 @@ func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID
 		if e.JobID != jobID {
 			return trawl.Errorf(trawl.ENOTFOUND, "Delivery %q not found for job %d.", eventID, jobID)
 		}
-		if e.State == trawl.EventPending {
+		switch e.State {
+		case trawl.EventPending:
 			return trawl.Errorf(trawl.ECONFLICT, "Delivery %q is still pending: attempt %d is due.", eventID, e.Attempts+1)
+		case trawl.EventWaiting:
+			return trawl.Errorf(trawl.ECONFLICT, "Delivery %q has not been sent yet: it waits for the job's earlier events.", eventID)
 		}
 		out = e
-		return s.redeliver(ctx, tx, job, []*trawl.Event{e})
+		return s.redeliver(tx, job, []*trawl.Event{e})
 	})
 	if err != nil {
 		return nil, err
@@ -43,12 +44,12 @@ func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID
 // RedeliverFailed sends again every event of the account's job whose
 // attempts ran out, and returns them.
 func (s *Service) RedeliverFailed(ctx context.Context, accountID, jobID int64) ([]*trawl.Event, error) {
-	events, err := s.store.Events(ctx, jobID)
+	events, err := s.c.Store.Events(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}
 	var failed []*trawl.Event
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
+	err = s.c.Store.InTx(ctx, func(tx store.Tx) error {
 		job, err := accountJob(tx, accountID, jobID)
 		if err != nil {
 			return err
@@ -66,7 +67,7 @@ func (s *Service) RedeliverFailed(ctx context.Context, accountID, jobID int64) (
 				failed = append(failed, e)
 			}
 		}
-		return s.redeliver(ctx, tx, job, failed)
+		return s.redeliver(tx, job, failed)
 	})
 	if err != nil {
 		return nil, err
@@ -74,16 +75,26 @@ func (s *Service) RedeliverFailed(ctx context.Context, accountID, jobID int64) (
 	return failed, nil
 }
 
-func (s *Service) redeliver(ctx context.Context, tx store.Tx, job *trawl.Job, events []*trawl.Event) error {
+// Attempts lists a page of a job's delivery attempts, oldest first, and
+// their total: the delivery log.
+func (s *Service) Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error) {
+	return s.c.Store.Attempts(ctx, jobID, offset, limit)
+}
+
+func (s *Service) redeliver(tx store.Tx, job *trawl.Job, events []*trawl.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
 	if job.Webhook == nil {
 		return trawl.Errorf(trawl.ECONFLICT, "Job %d has no webhook.", job.ID)
 	}
-	if job.WebhookGoneAt != nil {
-		job.WebhookGoneAt = nil
-		if err := tx.UpdateJob(job); err != nil {
+	o, err := tx.Outbox(job.ID)
+	if err != nil {
+		return err
+	}
+	if o.GoneAt != nil {
+		o.GoneAt = nil
+		if err := tx.UpdateOutbox(o); err != nil {
 			return err
 		}
 	}
@@ -93,10 +104,21 @@ func (s *Service) redeliver(ctx context.Context, tx store.Tx, job *trawl.Job, ev
 		if err := tx.UpdateEvent(e); err != nil {
 			return err
 		}
-		params = append(params, webhook.Redelivery(e))
+		n := e.Attempts + 1
+		params = append(params, river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: n, MaxAttempts: n}})
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx.SQL(), params); err != nil {
-		return fmt.Errorf("enqueue redelivery: %w", err)
+	return tx.Enqueue(params...)
+}
+
+// accountJob reads (and on PostgreSQL locks) the account's job id; another
+// account's job is ENOTFOUND, exactly like a missing one.
+func accountJob(tx store.Tx, accountID, id int64) (*trawl.Job, error) {
+	j, err := tx.Job(id)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if accountID > 0 && j.AccountID != accountID {
+		return nil, trawl.Errorf(trawl.ENOTFOUND, "job %d not found", id)
+	}
+	return j, nil
 }
