@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +45,16 @@ func (s *server) addSyncRoutes(api huma.API) {
 			op.Parameters = append(op.Parameters, &huma.Param{Name: p.Name, In: "query", Required: p.Required,
 				Description: p.Description, Schema: schema})
 		}
-		huma.Register(api, s.private(api, op, http.StatusUnprocessableEntity), s.syncHandler(ep))
+		op = s.private(api, op, http.StatusUnprocessableEntity)
+		failure := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[syncBody](), true, "")
+		for status, desc := range map[int]string{
+			http.StatusBadRequest: "The target does not resolve (an unknown id): requestMetadata.status is \"error\".",
+			http.StatusBadGateway: "The target could not be scraped now (blocked, unreadable): requestMetadata.status is \"error\".",
+		} {
+			op.Responses[strconv.Itoa(status)] = &huma.Response{Description: desc,
+				Content: map[string]*huma.MediaType{"application/json": {Schema: failure}}}
+		}
+		huma.Register(api, op, s.syncHandler(ep))
 	}
 }
 

@@ -77,7 +77,7 @@ func TestSyncEndpoints(t *testing.T) {
 
 	// The endpoint and its parameters are in the OpenAPI document.
 	spec := b.do(t, "GET", "/openapi.json", "").Body.String()
-	if !strings.Contains(spec, `"/scrape/test/echo"`) || !strings.Contains(spec, `"name":"mode"`) {
+	if !strings.Contains(spec, `"/scrape/test/echo"`) || !strings.Contains(spec, `"name":"mode"`) || !strings.Contains(spec, `"502"`) {
 		t.Errorf("openapi lacks the endpoint")
 	}
 }
