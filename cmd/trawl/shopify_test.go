@@ -77,6 +77,14 @@ func TestShopifyEndToEnd(t *testing.T) {
 		t.Error("the 429 or the cut page was not served")
 	}
 
+	// The CSV export has the documented columns first; nested values are
+	// cells of their own.
+	code, _, csv := fetch(t, fmt.Sprintf("%s/scrapers/jobs/%d/results.csv", in.base, created.ID), "x-api-key", in.key)
+	if header, _, _ := strings.Cut(strings.TrimPrefix(string(csv), "\ufeff"), "\n"); code != 200 ||
+		!strings.HasPrefix(strings.TrimSpace(header), "storeUrl,id,title,handle,body_html,vendor") {
+		t.Errorf("CSV: status %d, header %q", code, header)
+	}
+
 	// A limit.
 	in.do("POST", "/scrapers/shopify/jobs", fmt.Sprintf(`{"urls": [%q], "limit": 260}`, a.URL), &created)
 	if rec := in.waitTerminal(created.ID, 60*time.Second); rec.Status != "finished" || rec.DataRowsCount != 260 {
