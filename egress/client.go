@@ -1,12 +1,14 @@
 package egress
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -80,6 +82,13 @@ type Options struct {
 	// MaxIdleConnsPerHost caps idle pooled connections per host. Zero or
 	// negative means 16.
 	MaxIdleConnsPerHost int
+
+	// AllowHosts are host names (or IP literals) the guard lets through by
+	// name, whatever they resolve to: a service the operator configured
+	// explicitly on a private address, such as a local LLM server
+	// (TRAWL_LLM_URL). Matching is exact and case-insensitive, without the
+	// port; every other host is guarded as usual.
+	AllowHosts []string
 }
 
 // guardConfig holds knobs that exist only so this package's tests can run
@@ -134,7 +143,7 @@ func newTransport(o Options, cfg guardConfig) *http.Transport {
 		perHost = defaultMaxIdleConnsPerHost
 	}
 	t := &http.Transport{
-		DialContext:           newDialer(o, cfg).DialContext,
+		DialContext:           allowHosts(o, newDialer(o, cfg).DialContext),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          maxIdleConns,
 		MaxIdleConnsPerHost:   perHost,
@@ -268,5 +277,21 @@ func checkRedirect(follow bool) func(*http.Request, []*http.Request) error {
 			return fmt.Errorf("egress: stopped after %d redirects", maxRedirects)
 		}
 		return nil
+	}
+}
+
+// allowHosts returns dial, or, when o names hosts to let through, a dial
+// that connects to those hosts without the guard.
+func allowHosts(o Options, dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if len(o.AllowHosts) == 0 || o.AllowPrivateNetworks {
+		return dial
+	}
+	plain := newDialer(Options{ConnectTimeout: o.ConnectTimeout, AllowPrivateNetworks: true}, guardConfig{})
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err == nil && slices.ContainsFunc(o.AllowHosts, func(h string) bool { return strings.EqualFold(strings.Trim(h, "[]"), host) }) {
+			return plain.DialContext(ctx, network, addr)
+		}
+		return dial(ctx, network, addr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -24,9 +25,11 @@ const syncTimeout = 2 * time.Minute
 // addSyncRoutes registers the synchronous scrape endpoints (GET /scrape/…)
 // of Config.Endpoints. Each answers HasData's shape: a JSON object whose
 // requestMetadata {id, status} comes first, "ok" on success; a target that
-// does not resolve is a 400 and one that cannot be scraped now a 502, both
-// with status "error" and a message; a bad parameter is a 422 in trawl's
-// error shape.
+// does not resolve is a 400 and one that cannot be scraped now a 502, an
+// account past its quota a 403 and one with too many calls in flight a 429
+// (the bound /scrape/web has, shared), all with status "error", a code and
+// a message; a bad parameter is a 422 in trawl's error shape. A successful
+// call's fetches are counted in Config.Usage.
 func (s *server) addSyncRoutes(api huma.API) {
 	for _, ep := range s.endpoints {
 		op := huma.Operation{
@@ -46,10 +49,13 @@ func (s *server) addSyncRoutes(api huma.API) {
 				Description: p.Description, Schema: schema})
 		}
 		op = s.private(api, op, http.StatusUnprocessableEntity)
+		// 400, 403, 429 and 502 answer requestMetadata.status "error".
 		failure := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[syncBody](), true, "")
 		for status, desc := range map[int]string{
-			http.StatusBadRequest: "The target does not resolve (an unknown id): requestMetadata.status is \"error\".",
-			http.StatusBadGateway: "The target could not be scraped now (blocked, unreadable): requestMetadata.status is \"error\".",
+			http.StatusBadRequest:      "The target does not resolve (an unknown id): code target_unresolved.",
+			http.StatusForbidden:       "The account's credits are used up: code credits_exhausted.",
+			http.StatusTooManyRequests: "Too many synchronous calls of the account in flight: code concurrency_limit.",
+			http.StatusBadGateway:      "The target could not be scraped now (blocked, unreadable): code target_unreachable.",
 		} {
 			op.Responses[strconv.Itoa(status)] = &huma.Response{Description: desc,
 				Content: map[string]*huma.MediaType{"application/json": {Schema: failure}}}
@@ -109,6 +115,24 @@ type syncMeta struct {
 func (s *server) syncHandler(ep scrape.Endpoint) func(context.Context, *syncInput) (*syncOutput, error) {
 	return func(ctx context.Context, in *syncInput) (*syncOutput, error) {
 		meta := syncMeta{ID: requestID(ctx), Status: "ok"}
+		acct := accountFrom(ctx)
+		if s.usage != nil {
+			u, err := s.usage.Usage(ctx, acct.ID)
+			if err != nil {
+				return nil, s.errorFor(ctx, err)
+			}
+			if u.Exhausted() {
+				return s.syncFailure(meta, http.StatusForbidden, "credits_exhausted",
+					fmt.Sprintf("The account has used its %d credits; an operator can raise its quota.", *u.Quota))
+			}
+		}
+		// One per-account bound for every synchronous call, /scrape/web's.
+		if !s.webSlots.acquire(acct.ID) {
+			return s.syncFailure(meta, http.StatusTooManyRequests, "concurrency_limit",
+				fmt.Sprintf("Too many concurrent requests: this account may have %d synchronous calls in flight.", s.webSlots.limit))
+		}
+		defer s.webSlots.release(acct.ID)
+
 		callCtx, cancel := context.WithTimeout(ctx, syncTimeout)
 		defer cancel()
 		res, err := ep.Do(callCtx, in.query)
@@ -117,12 +141,12 @@ func (s *server) syncHandler(ep scrape.Endpoint) func(context.Context, *syncInpu
 		case trawl.ErrorCode(err) == trawl.EINVALID:
 			return nil, s.errorFor(ctx, err)
 		case errors.Is(err, scrape.ErrUnresolved):
-			return s.syncFailure(meta, http.StatusBadRequest, err.Error())
+			return s.syncFailure(meta, http.StatusBadRequest, "target_unresolved", err.Error())
 		case ctx.Err() != nil:
 			return nil, s.errorFor(ctx, err) // the client went away
 		default:
 			s.log.WarnContext(ctx, "synchronous scrape failed", "path", ep.Path, "request_id", meta.ID, "err", err)
-			return s.syncFailure(meta, http.StatusBadGateway, "The target could not be scraped: "+scrape.DescribeError(err))
+			return s.syncFailure(meta, http.StatusBadGateway, "target_unreachable", "The target could not be scraped: "+scrape.DescribeError(err))
 		}
 		body, err := json.Marshal(res.Body)
 		if err != nil || len(body) < 2 || body[0] != '{' {
@@ -141,20 +165,25 @@ func (s *server) syncHandler(ep scrape.Endpoint) func(context.Context, *syncInpu
 		} else {
 			b.WriteByte('}')
 		}
-		// The one place a successful synchronous call is counted.
-		if s.syncUsage != nil {
-			s.syncUsage(ctx, accountFrom(ctx).ID, ep.Path, res.Credits)
+		// A successful call is counted; answers other than 200 are not.
+		if s.usage != nil && res.Credits > 0 {
+			if err := s.usage.AddSyncUsage(context.WithoutCancel(ctx), acct.ID, res.Credits); err != nil {
+				s.logInternal(ctx, err)
+			}
 		}
 		return &syncOutput{Status: http.StatusOK, Body: syncBody{raw: b.Bytes()}}, nil
 	}
 }
 
-func (s *server) syncFailure(meta syncMeta, status int, msg string) (*syncOutput, error) {
+// syncFailure is an answer with requestMetadata.status "error", a code
+// (as /scrape/web's) and a message.
+func (s *server) syncFailure(meta syncMeta, status int, code, msg string) (*syncOutput, error) {
 	meta.Status = "error"
 	b, err := json.Marshal(struct {
 		RequestMetadata syncMeta `json:"requestMetadata"`
+		Code            string   `json:"code"`
 		Message         string   `json:"message"`
-	}{meta, sentence(msg)})
+	}{meta, code, sentence(msg)})
 	if err != nil {
 		return nil, err
 	}

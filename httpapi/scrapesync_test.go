@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/trawlhq/trawl"
@@ -15,8 +14,9 @@ import (
 
 func TestSyncEndpoints(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var used []string
+	usage := &fakeUsage{credits: map[int64]int64{}, quota: map[int64]int64{2: 0}}
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
 	echo := scrape.Endpoint{
 		Path:    "/scrape/test/echo",
 		Summary: "Echo",
@@ -33,17 +33,17 @@ func TestSyncEndpoints(t *testing.T) {
 				return nil, errors.New("fetch https://target.example/: HTTP 503")
 			case "empty":
 				return &scrape.EndpointResult{Body: map[string]any{}}, nil
+			case "slow":
+				started <- struct{}{}
+				<-release
 			}
 			return &scrape.EndpointResult{Body: map[string]any{"items": q["q"]}, Credits: 2}, nil
 		},
 	}
 	b := setup(t, func(c *Config) {
 		c.Endpoints = []scrape.Endpoint{echo}
-		c.SyncUsage = func(_ context.Context, account int64, path string, credits int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			used = append(used, path+":"+string(rune('0'+account))+":"+string(rune('0'+credits)))
-		}
+		c.Usage = usage
+		c.WebConcurrency = 1
 	})
 
 	w := b.do(t, "GET", "/scrape/test/echo?q=hello", "", "X-Request-Id", "req-1")
@@ -69,10 +69,23 @@ func TestSyncEndpoints(t *testing.T) {
 	}
 	wantError(t, b.do(t, "GET", "/scrape/test/echo?q=x", "", "x-api-key", ""), 401)
 
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Join(used, ",") != "/scrape/test/echo:1:2,/scrape/test/echo:1:0" {
-		t.Errorf("usage calls %v: want one per successful call", used)
+	// Only the successful calls are counted: 2 credits.
+	if u, _ := usage.Usage(t.Context(), 1); u.SyncCredits != 2 {
+		t.Errorf("credits counted %d, want 2", u.SyncCredits)
+	}
+	// An account past its quota is refused; one call in flight is the bound.
+	if w := b.do(t, "GET", "/scrape/test/echo?q=x", "", "x-api-key", key2); w.Code != 403 || !strings.Contains(w.Body.String(), "credits_exhausted") {
+		t.Errorf("past the quota: %d %s", w.Code, w.Body)
+	}
+	done := make(chan int)
+	go func() { done <- b.do(t, "GET", "/scrape/test/echo?q=slow", "").Code }()
+	<-started
+	if w := b.do(t, "GET", "/scrape/test/echo?q=x", ""); w.Code != 429 || !strings.Contains(w.Body.String(), "concurrency_limit") {
+		t.Errorf("a second call in flight: %d %s", w.Code, w.Body)
+	}
+	close(release)
+	if code := <-done; code != 200 {
+		t.Errorf("the slow call: %d", code)
 	}
 
 	// The endpoint and its parameters are in the OpenAPI document.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -114,13 +115,20 @@ type Config struct {
 	// Nodes lists the trawl processes sharing the database and how long ago
 	// each renewed its liveness record; nil leaves GET /nodes out.
 	Nodes func(ctx context.Context) ([]Node, error)
-	// Endpoints are the synchronous scrape endpoints (GET /scrape/…), each
-	// registered at its path; see scrapesync.go.
+	// Web serves /scrape/web and the catalogue (GET /apis); nil leaves them
+	// out.
+	Web WebScraper
+	// WebConcurrency is how many /scrape/web calls one account may have in
+	// flight; default DefaultWebConcurrency. The other synchronous scrapes
+	// (Endpoints) share the same per-account bound.
+	WebConcurrency int
+	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
+	// quota); nil counts nothing and reports every account unlimited.
+	Usage Usage
+	// Endpoints are the synchronous scrape endpoints (GET /scrape/…) of the
+	// scrapers, each registered at its path (scrapesync.go); they count
+	// their credits in Usage and share the /scrape/web concurrency bound.
 	Endpoints []scrape.Endpoint
-	// SyncUsage, when set, is called once per successful synchronous scrape
-	// with the account, the endpoint's path and the fetches it made: the
-	// hook for usage accounting.
-	SyncUsage func(ctx context.Context, accountID int64, path string, credits int64)
 }
 
 // server holds one API's dependencies and its router.
@@ -138,8 +146,10 @@ type server struct {
 	accounts  Accounts
 	nodes     func(ctx context.Context) ([]Node, error)
 	exports   *Exports
+	web       WebScraper
+	webSlots  *slots
+	usage     Usage
 	endpoints []scrape.Endpoint
-	syncUsage func(ctx context.Context, accountID int64, path string, credits int64)
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -182,8 +192,10 @@ func newServer(c Config) *server {
 		accounts:  c.Accounts,
 		exports:   c.Exports,
 		nodes:     c.Nodes,
+		web:       c.Web,
+		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
+		usage:     c.Usage,
 		endpoints: c.Endpoints,
-		syncUsage: c.SyncUsage,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

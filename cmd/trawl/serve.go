@@ -28,13 +28,14 @@ import (
 
 type serveCmd struct {
 	dbFlags
+	pageFlags
 	scraperFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
 	AllowPrivateNetworks   bool          `name:"allow-private-networks" env:"TRAWL_ALLOW_PRIVATE_NETWORKS" help:"Allow scrapes and webhooks to loopback, private and link-local addresses."`
 	Role                   string        `name:"role" env:"TRAWL_ROLE" default:"all" enum:"all,api,worker" help:"What this node does: ${enum}."`
-	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while."`
+	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while. An entry may end in a label, #type=datacenter&country=US, that proxyType and proxyCountry choose by."`
 	UserAgent              string        `name:"user-agent" env:"TRAWL_USER_AGENT" help:"User-Agent of scraper requests (default trawl/<version>)."`
 	ScrapeWorkers          int           `name:"scrape-workers" env:"TRAWL_SCRAPE_WORKERS" default:"16" help:"Tasks run at once on this node."`
 	AccountConcurrency     int           `name:"account-concurrency" env:"TRAWL_ACCOUNT_CONCURRENCY" default:"32" help:"Tasks of one account queued or running at once, across all nodes; the rest wait their turn, so one account's large job cannot hold up the others."`
@@ -132,13 +133,17 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
+	pages, err := c.pageEngine(fetcher, proxies, c.AllowPrivateNetworks)
+	if err != nil {
+		return err
+	}
 	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
 		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
 	})
 	if err != nil {
 		return err
 	}
-	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(fetcher), contacts.New(fetcher), googleMaps}, more...)...)
+	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(pages, fetcher), contacts.New(fetcher), googleMaps}, more...)...)
 	mx := metrics.New(metricsSource{db}, log)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
@@ -221,7 +226,11 @@ func (c *serveCmd) Run(e *env) error {
 			Nodes:     nodeList(eng),
 			Ready:     ready,
 			Events:    console.Events(),
-			Endpoints: endpoints,
+
+			Web:            pages,
+			WebConcurrency: c.WebConcurrency,
+			Usage:          usageStore(db),
+			Endpoints:      endpoints,
 		}))
 	}
 	srv := &http.Server{

@@ -5,7 +5,7 @@ import (
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
-	"github.com/trawlhq/trawl/scrape/crawler"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // MaxURLs is the most websites one job reads.
@@ -35,15 +35,15 @@ func ParseParams(body []byte) (*Params, error) {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, trawl.Errorf(trawl.EMALFORMED, "The request body is not valid JSON: %v.", err)
 	}
-	p := &Params{MaxPagesPerSite: DefaultMaxPages, RespectRobotsTxt: true}
+	p := &Params{MaxPagesPerSite: page.DefaultMaxPages, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	p.URLs = crawler.URLList(&v, "urls", in.URLs, MaxURLs)
+	p.URLs = page.URLList(&v, "urls", in.URLs, MaxURLs)
 
 	if scrape.Present(in.MaxPagesPerSite) {
 		n, err := scrape.StrictInt(in.MaxPagesPerSite)
-		if err != nil || n < 0 || n > MaxPages {
-			v.Add("maxPagesPerSite", "must be a whole number from 0 (the given page only) to %d", MaxPages)
+		if err != nil || n < 0 || n > page.MaxPages {
+			v.Add("maxPagesPerSite", "must be a whole number from 0 (the given page only) to %d", page.MaxPages)
 		} else {
 			p.MaxPagesPerSite = n
 		}
@@ -60,8 +60,8 @@ func ParseParams(body []byte) (*Params, error) {
 }
 
 // options turns a job's parameters into Extract options.
-func (p *Params) options() Options {
-	o := Options{MaxPages: p.MaxPagesPerSite, IgnoreRobots: !p.RespectRobotsTxt}
+func (p *Params) options() page.SiteOptions {
+	o := page.SiteOptions{MaxPages: p.MaxPagesPerSite, IgnoreRobots: !p.RespectRobotsTxt}
 	if o.MaxPages == 0 {
 		o.MaxPages = -1 // the given page only
 	}

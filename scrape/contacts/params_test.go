@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 func TestParseParams(t *testing.T) {
@@ -73,10 +75,10 @@ func TestParamsOptions(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		p    Params
-		want Options
+		want page.SiteOptions
 	}{
-		{Params{MaxPagesPerSite: 5, RespectRobotsTxt: true}, Options{MaxPages: 5}},
-		{Params{MaxPagesPerSite: 0, RespectRobotsTxt: false}, Options{MaxPages: -1, IgnoreRobots: true}},
+		{Params{MaxPagesPerSite: 5, RespectRobotsTxt: true}, page.SiteOptions{MaxPages: 5}},
+		{Params{MaxPagesPerSite: 0, RespectRobotsTxt: false}, page.SiteOptions{MaxPages: -1, IgnoreRobots: true}},
 	} {
 		if got := tt.p.options(); got != tt.want {
 			t.Errorf("%+v.options(): got %+v, want %+v", tt.p, got, tt.want)
