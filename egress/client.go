@@ -83,6 +83,13 @@ type Options struct {
 	// negative means 16.
 	MaxIdleConnsPerHost int
 
+	// Allow lists prefixes the guard lets through although they lie in a
+	// refused range, leaving every other refusal in place: one internal host
+	// an operator means to reach, or, in tests, exactly the address of a
+	// local test server. Nil allows nothing extra. Ignored when
+	// AllowPrivateNetworks is set (everything is allowed then).
+	Allow []netip.Prefix
+
 	// AllowHosts are host names (or IP literals) the guard lets through by
 	// name, whatever they resolve to: a service the operator configured
 	// explicitly on a private address, such as a local LLM server
@@ -103,6 +110,21 @@ type guardConfig struct {
 	// address; tests use it as a tripwire that refuses anything that is not
 	// loopback.
 	afterGuard func(network, address string) error
+}
+
+// with returns cfg with o.Allow added to its allowed prefixes.
+func (cfg guardConfig) with(o Options) guardConfig {
+	if len(o.Allow) == 0 {
+		return cfg
+	}
+	allow := slices.Clone(cfg.allow)
+	for _, p := range o.Allow {
+		if !slices.Contains(allow, p) {
+			allow = append(allow, p)
+		}
+	}
+	cfg.allow = allow
+	return cfg
 }
 
 // NewTransport returns a new *http.Transport whose every connection is
@@ -138,6 +160,7 @@ func newClient(o Options, cfg guardConfig) *http.Client {
 }
 
 func newTransport(o Options, cfg guardConfig) *http.Transport {
+	cfg = cfg.with(o)
 	perHost := o.MaxIdleConnsPerHost
 	if perHost <= 0 {
 		perHost = defaultMaxIdleConnsPerHost
@@ -167,6 +190,7 @@ func newTransport(o Options, cfg guardConfig) *http.Transport {
 // are made with. The guard lives in its Control hook, which runs after DNS
 // resolution and socket creation but before connect, once per address tried.
 func newDialer(o Options, cfg guardConfig) *net.Dialer {
+	cfg = cfg.with(o)
 	timeout := o.ConnectTimeout
 	if timeout <= 0 {
 		timeout = defaultConnectTimeout

@@ -125,6 +125,9 @@ type Config struct {
 	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
 	// quota); nil counts nothing and reports every account unlimited.
 	Usage Usage
+	// Rendering reports the headless browser in GET /user/me; nil reports
+	// rendering off.
+	Rendering func() Rendering
 	// Endpoints are the synchronous scrape endpoints (GET /scrape/…) of the
 	// scrapers, each registered at its path (scrapesync.go); they count
 	// their credits in Usage and share the /scrape/web concurrency bound.
@@ -149,6 +152,7 @@ type server struct {
 	web       WebScraper
 	webSlots  *slots
 	usage     Usage
+	rendering func() Rendering
 	endpoints []scrape.Endpoint
 
 	mux *http.ServeMux
@@ -195,6 +199,7 @@ func newServer(c Config) *server {
 		web:       c.Web,
 		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
 		usage:     c.Usage,
+		rendering: c.Rendering,
 		endpoints: c.Endpoints,
 		mux:       http.NewServeMux(),
 	}

@@ -89,6 +89,7 @@ type userData struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
 	usageData
+	Rendering Rendering `json:"rendering" doc:"Whether pages asked for with jsRendering are rendered in a headless browser."`
 }
 
 type userOutput struct {
@@ -106,7 +107,7 @@ func (s *server) getUser(ctx context.Context, _ *struct{}) (*userOutput, error) 
 	acct := accountFrom(ctx)
 	out := &userOutput{}
 	out.Body.Status = "ok"
-	out.Body.Data = userData{ID: acct.ID, Name: acct.Name, CreatedAt: acct.CreatedAt, usageData: d}
+	out.Body.Data = userData{ID: acct.ID, Name: acct.Name, CreatedAt: acct.CreatedAt, usageData: d, Rendering: s.renderingStatus()}
 	return out, nil
 }
 

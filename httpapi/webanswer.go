@@ -104,11 +104,14 @@ func webJSON(id, target string, res *page.Result, o *page.Options) *orderedJSON 
 		out.set("links", nonNilStrings(res.Links))
 	}
 	if o.Screenshot {
-		// trawl keeps no screenshot store: the image comes inline, as a
-		// data: URL a browser or an <img> opens like HasData's link. null
-		// says none was taken (no browser).
+		// The signed link of the stored image, like HasData's link; without
+		// a screenshot store, the image inline as a data: URL. null says
+		// none was taken (no browser).
 		var shot any
-		if len(res.Screenshot) > 0 {
+		switch {
+		case res.ScreenshotURL != "":
+			shot = res.ScreenshotURL
+		case len(res.Screenshot) > 0:
 			shot = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(res.Screenshot)
 		}
 		out.set("screenshot", shot)

@@ -9,6 +9,7 @@ import (
 	"github.com/trawlhq/trawl/httpapi"
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/scrape/page"
+	"github.com/trawlhq/trawl/screenshot"
 )
 
 // pageFlags configure the page engine: the language model behind
@@ -24,8 +25,11 @@ type pageFlags struct {
 // pageEngine builds the page engine every scraper and /scrape/web read pages
 // with. The LLM client goes through the egress guard like every other
 // outbound request; only the configured LLM host is let through by name.
-func (f pageFlags) pageEngine(fetcher *scrape.Fetcher, proxies *scrape.ProxyPool, allowPrivate bool) (*page.Engine, error) {
-	cfg := page.EngineConfig{Fetcher: fetcher, Proxies: proxies}
+func (f pageFlags) pageEngine(fetcher *scrape.Fetcher, proxies *scrape.ProxyPool, allowPrivate bool, r page.Renderer, shots *screenshot.Service) (*page.Engine, error) {
+	cfg := page.EngineConfig{Fetcher: fetcher, Proxies: proxies, Renderer: r}
+	if shots != nil {
+		cfg.Screenshots = shots
+	}
 	if f.LLMURL != "" || f.LLMModel != "" {
 		u, err := url.Parse(f.LLMURL)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {

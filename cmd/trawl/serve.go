@@ -29,6 +29,7 @@ import (
 type serveCmd struct {
 	dbFlags
 	pageFlags
+	browserFlags
 	scraperFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
@@ -133,18 +134,31 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	pages, err := c.pageEngine(fetcher, proxies, c.AllowPrivateNetworks)
+	mx := metrics.New(metricsSource{db}, log)
+	pool, err := c.startBrowser(ctx, log, fetcher, mx, c.AllowPrivateNetworks)
 	if err != nil {
 		return err
 	}
+	if pool != nil {
+		defer stopBrowser(pool, log)
+	}
+	shots, err := c.screenshots(db, exportKey, publicURL, log)
+	if err != nil {
+		return err
+	}
+	pages, err := c.pageEngine(fetcher, proxies, c.AllowPrivateNetworks, renderer(pool), shots)
+	if err != nil {
+		return err
+	}
+	contactsScraper := contacts.New(fetcher)
+	contactsScraper.Renderer = renderer(pool)
 	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
 		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
 	})
 	if err != nil {
 		return err
 	}
-	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(pages, fetcher), contacts.New(fetcher), googleMaps}, more...)...)
-	mx := metrics.New(metricsSource{db}, log)
+	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(pages, fetcher), contactsScraper, googleMaps}, more...)...)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
@@ -207,6 +221,9 @@ func (c *serveCmd) Run(e *env) error {
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
 	var console *web.Console
+	if shots != nil && c.Role != roleWorker {
+		root.Handle("GET /screenshots/", shots.Handler())
+	}
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
@@ -230,6 +247,7 @@ func (c *serveCmd) Run(e *env) error {
 			Web:            pages,
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
+			Rendering:      renderingStatus(pool),
 			Endpoints:      endpoints,
 		}))
 	}

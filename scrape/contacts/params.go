@@ -17,6 +17,9 @@ type Params struct {
 	URLs             []string `json:"urls"`
 	MaxPagesPerSite  int      `json:"maxPagesPerSite"`
 	RespectRobotsTxt bool     `json:"respectRobotsTxt"`
+	// JSRendering loads the pages in the headless browser, when this trawl
+	// has one (otherwise they are fetched).
+	JSRendering bool `json:"jsRendering,omitempty"`
 }
 
 // input is the create body as sent; fields are raw so that a wrong type is
@@ -25,6 +28,7 @@ type input struct {
 	URLs             json.RawMessage `json:"urls"`
 	MaxPagesPerSite  json.RawMessage `json:"maxPagesPerSite"`
 	RespectRobotsTxt json.RawMessage `json:"respectRobotsTxt"`
+	JSRendering      json.RawMessage `json:"jsRendering"`
 }
 
 // ParseParams validates a contacts create body. A wrong value is an
@@ -51,6 +55,11 @@ func ParseParams(body []byte) (*Params, error) {
 	if scrape.Present(in.RespectRobotsTxt) {
 		if err := json.Unmarshal(in.RespectRobotsTxt, &p.RespectRobotsTxt); err != nil {
 			v.Add("respectRobotsTxt", "must be true or false")
+		}
+	}
+	if scrape.Present(in.JSRendering) {
+		if err := json.Unmarshal(in.JSRendering, &p.JSRendering); err != nil {
+			v.Add("jsRendering", "must be true or false")
 		}
 	}
 	if err := v.Err(); err != nil {

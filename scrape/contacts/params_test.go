@@ -22,7 +22,7 @@ func TestParseParams(t *testing.T) {
 			&Params{URLs: []string{"https://acme-tools.de/"}, MaxPagesPerSite: 5, RespectRobotsTxt: true}, "", ""},
 		{"everything, unknown fields ignored", `{"urls":["http://a.example/","http://a.example/","https://b.example/x"],
 			"maxPagesPerSite":0,"respectRobotsTxt":false,"limit":5,"webhook":{"url":"https://h.example/"},"jsRendering":true}`,
-			&Params{URLs: []string{"http://a.example/", "https://b.example/x"}, MaxPagesPerSite: 0}, "", ""},
+			&Params{URLs: []string{"http://a.example/", "https://b.example/x"}, MaxPagesPerSite: 0, JSRendering: true}, "", ""},
 		{"max pages 20", `{"urls":["https://e.org/"],"maxPagesPerSite":20}`,
 			&Params{URLs: []string{"https://e.org/"}, MaxPagesPerSite: 20, RespectRobotsTxt: true}, "", ""},
 		{"no urls", `{}`, nil, "urls", trawl.EINVALID},

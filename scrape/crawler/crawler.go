@@ -54,7 +54,10 @@ type Row struct {
 	AIResponse *string   `json:"aiResponse,omitempty"`
 	Emails     *[]string `json:"emails,omitempty"`
 	Links      *[]string `json:"links,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	// Screenshot is the signed link of the page's screenshot (jsRendering
+	// with screenshot).
+	Screenshot string `json:"screenshot,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // task is the payload of one crawl task.
@@ -73,7 +76,7 @@ func (c *Crawler) Info() scrape.Info {
 		Name:        "Website crawler",
 		Description: "Crawls websites from start URLs, following links on the same host, and returns each page's text, Markdown or HTML.",
 		Columns: []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html",
-			"headers", "extractedData", "aiResponse", "emails", "links", "error"},
+			"headers", "extractedData", "aiResponse", "emails", "links", "screenshot", "error"},
 		OneRowPerTask: true,
 		Params:        scrape.BodySchema([]string{"urls"}, props()),
 	}
@@ -226,6 +229,7 @@ func fillRow(row *Row, pg *page.Result, o *page.Options) {
 	if o.ExtractLinks {
 		row.Links = &pg.Links
 	}
+	row.Screenshot = pg.ScreenshotURL
 }
 
 // follow turns a page's links into tasks one level deeper: same host as the

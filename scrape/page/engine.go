@@ -29,6 +29,9 @@ type EngineConfig struct {
 	Renderer Renderer
 	// LLM, when set, answers aiExtractRules; nil makes them ErrNoLLM.
 	LLM *LLM
+	// Screenshots, when set, stores the screenshots of rendered pages and
+	// gives Result.ScreenshotURL; nil leaves screenshots unstored.
+	Screenshots ScreenshotSaver
 	// Proxies is the pool the Fetcher's client sends through (nil: direct).
 	// When its proxies are labelled, a request's proxyType and proxyCountry
 	// choose among them; Result.Proxy says which way a request went.
@@ -67,6 +70,29 @@ func (e *Engine) Check(v *trawl.Invalid, o *Options) {
 		}
 		v.Add(field, "no proxy in TRAWL_PROXY_URLS is labelled %s; the labelled pools are: %s", want, e.labels())
 	}
+	if field := browserOnly(o); field != "" && e.c.Renderer == nil {
+		v.Add(field, "needs a headless browser, and %s", ErrNoBrowser.Error())
+	}
+}
+
+// browserOnly names the first option of o that only a browser can honour,
+// or "". jsRendering alone is not one: without a browser the page is
+// fetched, and Result.RenderNote says so.
+func browserOnly(o *Options) string {
+	if !o.JSRendering {
+		return ""
+	}
+	switch {
+	case o.Wait > 0:
+		return "wait"
+	case o.WaitFor != "":
+		return "waitFor"
+	case len(o.JSScenario) > 0:
+		return "jsScenario"
+	case o.Screenshot:
+		return "screenshot"
+	}
+	return ""
 }
 
 // labels lists the labels of the proxy pool, for error messages.
@@ -115,6 +141,9 @@ type Result struct {
 	Rendered   bool
 	RenderNote string
 	Screenshot []byte
+	// ScreenshotURL is the signed link of Screenshot, when
+	// EngineConfig.Screenshots stored it.
+	ScreenshotURL string
 	// Proxy is how the request left: "direct", "pool" (TRAWL_PROXY_URLS,
 	// unlabelled) or the label of the proxies that served it
 	// ("datacenter/US").
@@ -155,6 +184,7 @@ func (e *Engine) Scrape(ctx context.Context, req Request) (*Result, error) {
 		r, err := e.c.Renderer.Render(ctx, req.URL, RenderOptions{
 			Header: header, Wait: time.Duration(o.Wait) * time.Millisecond, WaitFor: o.WaitFor, Scenario: o.JSScenario,
 			Screenshot: o.Screenshot, BlockResources: o.BlockResources, BlockAds: o.BlockAds, BlockURLs: o.BlockURLs,
+			RespectRobots: req.RespectRobots, Rate: req.Rate,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", req.URL, err)
@@ -162,6 +192,15 @@ func (e *Engine) Scrape(ctx context.Context, req Request) (*Result, error) {
 		res.URL, res.StatusCode, res.StatusText, res.Header = r.URL, r.StatusCode, r.Status, r.Header
 		res.Rendered, res.Screenshot, body = true, r.Screenshot, r.HTML
 		res.ContentType = "text/html; charset=utf-8"
+		if len(r.Screenshot) > 0 && e.c.Screenshots != nil {
+			link, err := e.c.Screenshots.SaveScreenshot(ctx, r.Screenshot)
+			if err != nil {
+				return nil, fmt.Errorf("store the screenshot of %s: %w", req.URL, err)
+			}
+			res.ScreenshotURL = link
+		}
+	case browserOnly(o) != "":
+		return nil, fmt.Errorf("%s: %w", browserOnly(o), ErrNoBrowser)
 	default:
 		if o.JSRendering {
 			res.RenderNote = "jsRendering was asked for, but this trawl has no browser configured: the page was fetched without rendering."

@@ -2,6 +2,7 @@ package page
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -42,7 +43,22 @@ type RenderOptions struct {
 	// BlockURLs are glob patterns ("**.doubleclick.net/**") of sub-requests
 	// to skip.
 	BlockURLs []string
+	// RespectRobots and Rate are the politeness of Request: every document
+	// the page loads is checked against robots.txt (when set) and counts
+	// against its host's rate, as a fetched page does.
+	RespectRobots bool
+	Rate          float64
 }
+
+// ScreenshotSaver stores a rendered page's screenshot and returns the link
+// it is served at. The screenshot package implements it.
+type ScreenshotSaver interface {
+	SaveScreenshot(ctx context.Context, image []byte) (link string, err error)
+}
+
+// ErrNoBrowser is returned by Engine.Scrape (wrapped) when an option only a
+// browser can honour is asked for and this trawl has none.
+var ErrNoBrowser = errors.New("rendering is off: this trawl has no headless browser (install the chromium package or set TRAWL_CHROMIUM)")
 
 // Rendered is a page as a browser left it.
 type Rendered struct {

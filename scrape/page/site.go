@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"mime"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -53,6 +54,10 @@ type SiteOptions struct {
 	// Timeout bounds the whole site read; pages not read by then are skipped
 	// and what was found is returned. 0 means DefaultTimeout (2 minutes).
 	Timeout time.Duration
+	// Renderer, when set, loads each page in a headless browser
+	// (jsRendering) instead of fetching it, images, fonts, stylesheets and
+	// ads blocked; nil fetches.
+	Renderer Renderer
 }
 
 // Contacts is what a website says about how to reach its owner: one row of
@@ -180,7 +185,7 @@ func (r *siteReader) read(ctx, budget context.Context, start *url.URL) error {
 // page fetches and reads one page. fetched reports whether a request was
 // made (robots.txt may forbid it); err is set only when ctx ended.
 func (r *siteReader) page(ctx, budget context.Context, rawURL string, depth int) (fetched bool, err error) {
-	resp, ferr := r.f.Fetch(budget, scrape.Request{URL: rawURL, RespectRobots: !r.opts.IgnoreRobots, Rate: r.opts.Rate})
+	resp, ferr := r.load(budget, rawURL)
 	if ferr != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -238,6 +243,25 @@ func (r *siteReader) page(ctx, budget context.Context, rawURL string, depth int)
 		}
 	}
 	return true, nil
+}
+
+// load fetches rawURL, or renders it when SiteOptions.Renderer is set.
+func (r *siteReader) load(ctx context.Context, rawURL string) (*scrape.Response, error) {
+	if r.opts.Renderer == nil {
+		return r.f.Fetch(ctx, scrape.Request{URL: rawURL, RespectRobots: !r.opts.IgnoreRobots, Rate: r.opts.Rate})
+	}
+	pg, err := r.opts.Renderer.Render(ctx, rawURL, RenderOptions{
+		BlockResources: true, BlockAds: true, RespectRobots: !r.opts.IgnoreRobots, Rate: r.opts.Rate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	header := pg.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	header.Set("Content-Type", "text/html; charset=utf-8") // the serialised DOM, whatever was served
+	return &scrape.Response{URL: pg.URL, StatusCode: pg.StatusCode, Status: pg.Status, Header: header, Body: pg.HTML, Attempts: 1}, nil
 }
 
 func (r *siteReader) fail(msg string) {
