@@ -122,7 +122,8 @@ type Config struct {
 	// out.
 	Web WebScraper
 	// WebConcurrency is how many /scrape/web calls one account may have in
-	// flight; default DefaultWebConcurrency.
+	// flight; default DefaultWebConcurrency. The other synchronous scrapes
+	// (Endpoints) share the same per-account bound.
 	WebConcurrency int
 	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
 	// quota); nil counts nothing and reports every account unlimited.
@@ -130,6 +131,10 @@ type Config struct {
 	// Rendering reports the headless browser in GET /user/me; nil reports
 	// rendering off.
 	Rendering func() Rendering
+	// Endpoints are the synchronous scrape endpoints (GET /scrape/…) of the
+	// scrapers, each registered at its path (scrapesync.go); they count
+	// their credits in Usage and share the /scrape/web concurrency bound.
+	Endpoints []scrape.Endpoint
 }
 
 // server holds one API's dependencies and its router.
@@ -152,6 +157,7 @@ type server struct {
 	webSlots  *slots
 	usage     Usage
 	rendering func() Rendering
+	endpoints []scrape.Endpoint
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -199,6 +205,7 @@ func newServer(c Config) *server {
 		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
 		usage:     c.Usage,
 		rendering: c.Rendering,
+		endpoints: c.Endpoints,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

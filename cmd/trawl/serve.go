@@ -30,6 +30,7 @@ type serveCmd struct {
 	dbFlags
 	pageFlags
 	browserFlags
+	scraperFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -151,7 +152,13 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	contactsScraper := contacts.New(fetcher)
 	contactsScraper.Renderer = renderer(pool)
-	scrapers := scrape.NewRegistry(crawler.New(pages, fetcher), contactsScraper, googleMaps)
+	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
+		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
+	})
+	if err != nil {
+		return err
+	}
+	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(pages, fetcher), contactsScraper, googleMaps}, more...)...)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
@@ -245,6 +252,7 @@ func (c *serveCmd) Run(e *env) error {
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
+			Endpoints:      endpoints,
 		}))
 	}
 	srv := &http.Server{
