@@ -31,7 +31,7 @@ type jobRecord struct {
 	Status        jobStatus       `json:"status"`
 	StopReason    *string         `json:"stopReason" doc:"Why the job ended early: data_limit_exceeded (it reached its limit; status finished), stopped (a client stopped it), or the error of a failed job. null otherwise."`
 	Scraper       scraperRef      `json:"scraper"`
-	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included."`
+	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included, with the value of each webhook header masked and fields the scraper does not know left out."`
 	CreditsSpent  int64           `json:"creditsSpent" doc:"Successful outbound page fetches so far."`
 	DataRowsCount int64           `json:"dataRowsCount" doc:"Rows stored so far."`
 	CreatedAt     string          `json:"createdAt" format:"date-time"`
@@ -49,7 +49,7 @@ type stoppedJob struct {
 	Status        jobStatus       `json:"status"`
 	StopReason    *string         `json:"stopReason" doc:"Why the job ended early: data_limit_exceeded, stopped, or the error of a failed job; null otherwise."`
 	Scraper       scraperRef      `json:"scraper"`
-	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included."`
+	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included, with the value of each webhook header masked and fields the scraper does not know left out."`
 	CreditsSpent  int64           `json:"creditsSpent"`
 	DataRowsCount int64           `json:"dataRowsCount"`
 	CreatedAt     string          `json:"createdAt" format:"date-time"`
@@ -95,7 +95,7 @@ func (s *server) record(j *trawl.Job) jobRecord {
 		ID:            j.ID,
 		Status:        jobStatus(j.Status),
 		Scraper:       scraperRef{Slug: j.Scraper},
-		Input:         j.Input,
+		Input:         trawl.MaskWebhookHeaders(j.Input),
 		CreditsSpent:  j.CreditsSpent,
 		DataRowsCount: j.DataRowsCount,
 		CreatedAt:     formatTime(j.CreatedAt),

@@ -22,6 +22,7 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP API and the workers."`
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`
 	Keys    keysCmd    `cmd:"" help:"Manage API keys."`
+	Secrets secretsCmd `cmd:"" help:"Manage the key that encrypts stored secrets."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
@@ -29,6 +30,7 @@ type cli struct {
 type dbFlags struct {
 	DataDir     string `name:"data-dir" env:"TRAWL_DATA_DIR" default:"./trawl-data" help:"Folder of the embedded SQLite database."`
 	DatabaseURL string `name:"database-url" env:"TRAWL_DATABASE_URL" help:"PostgreSQL URL, instead of the embedded SQLite database."`
+	SecretKey   string `name:"secret-key" env:"TRAWL_SECRET_KEY" help:"Key (32+ characters) that encrypts stored secrets. Unset: a key file in the data folder, created on first start. Nodes sharing a database must share it."`
 }
 
 // env gives commands what run was given.

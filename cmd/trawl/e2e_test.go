@@ -146,7 +146,7 @@ func (in *instance) allRows(id int64) []map[string]any {
 
 func testEnv(extra map[string]string) map[string]string {
 	env := map[string]string{
-		"TRAWL_API_KEY":                "trawl_test_key_1",
+		"TRAWL_API_KEY":                "trawl_test_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae",
 		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true",
 		"TRAWL_WEBHOOK_BATCH_WINDOW":   "100ms",
 		"TRAWL_WEBHOOK_RETRY_SCHEDULE": "50ms,100ms",

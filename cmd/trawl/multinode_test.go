@@ -33,7 +33,7 @@ func TestMultiNode(t *testing.T) {
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
 	base := map[string]string{
-		"TRAWL_API_KEY":                "trawl_test_key_1",
+		"TRAWL_API_KEY":                "trawl_test_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae",
 		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true", // the sites and the receiver are on 127.0.0.1
 		"TRAWL_DATABASE_URL":           dbURL,
 		"TRAWL_ADDR":                   "127.0.0.1:0",

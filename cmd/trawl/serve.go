@@ -75,6 +75,11 @@ func (c *serveCmd) Run(e *env) error {
 	if c.Role != roleAll && c.DatabaseURL == "" {
 		return fmt.Errorf("--role %s (TRAWL_ROLE): split roles share work through PostgreSQL; set --database-url (TRAWL_DATABASE_URL)", c.Role)
 	}
+	if c.APIKey != "" {
+		if err := trawl.CheckOperatorKey(c.APIKey); err != nil {
+			return fmt.Errorf("--api-key (TRAWL_API_KEY) is too weak: %w", err)
+		}
+	}
 	ctx, log := e.ctx, e.log.With("role", c.Role)
 
 	db, err := openDB(ctx, c.dbFlags, log)

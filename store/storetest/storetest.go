@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		"WebhookSecrets":       testWebhookSecrets,
 		"Outbox":               testOutbox,
 		"AccountEvents":        testAccountEvents,
+		"SecretsAtRest":        testSecretsAtRest,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
