@@ -392,7 +392,8 @@ func TestEgressGuardByDefault(t *testing.T) {
 	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
 	rec := in.waitTerminal(created.ID, 90*time.Second)
 	rows := in.allRows(created.ID)
-	if rec.Status != "finished" || len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0]["error"]), "egress guard") {
+	if rec.Status != "finished" || len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0]["error"]), "blocked by the egress policy") ||
+		strings.Contains(fmt.Sprint(rows[0]["error"]), "127.0.0.1") {
 		t.Fatalf("record %+v rows %v: want one row saying the egress guard blocked it", rec, rows)
 	}
 	if rec.CreditsSpent != 0 {
@@ -411,7 +412,7 @@ func TestEgressGuardByDefault(t *testing.T) {
 			return false
 		}
 		for _, a := range attempts {
-			if a.ErrorClass != "blocked" || a.StatusCode != 0 {
+			if a.ErrorClass != "blocked" || a.StatusCode != 0 || a.Error != "blocked by the egress policy" {
 				t.Fatalf("attempt %+v, want class blocked", a)
 			}
 		}
