@@ -23,11 +23,27 @@ type createJobInput struct {
 func (s *server) createJob(ctx context.Context, in *createJobInput) (*jobOutput, error) {
 	// huma reuses the body's buffer after the handler returns, so Create
 	// gets a copy it may keep.
-	job, err := s.jobs.Create(ctx, accountFrom(ctx).ID, in.Slug, bytes.Clone(in.RawBody))
+	body, ignored, err := trimBody(bytes.Clone(in.RawBody), s.paramsOf(in.Slug))
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
-	return &jobOutput{Body: s.record(job)}, nil
+	job, err := s.jobs.Create(ctx, accountFrom(ctx).ID, in.Slug, body)
+	if err != nil {
+		return nil, s.errorFor(ctx, err)
+	}
+	rec := s.record(job)
+	rec.IgnoredFields = ignored
+	return &jobOutput{Body: rec}, nil
+}
+
+// paramsOf returns the parameter schema of the scraper slug, nil for none.
+func (s *server) paramsOf(slug string) map[string]any {
+	for _, sc := range s.scrapers {
+		if sc.Slug == slug {
+			return sc.Params
+		}
+	}
+	return nil
 }
 
 type jobInput struct {

@@ -174,7 +174,8 @@ func TestOpenAPIDetails(t *testing.T) {
 	if err := json.Unmarshal(doc.Components.Schemas["CrawlerParams"], &crawler); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]any{"type": "object", "required": []any{"urls"}}, crawler); diff != "" {
+	if diff := cmp.Diff(map[string]any{"type": "object", "required": []any{"urls"},
+		"properties": map[string]any{"urls": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}}, crawler); diff != "" {
 		t.Errorf("CrawlerParams is not the scraper's schema (-want +got):\n%s", diff)
 	}
 

@@ -39,6 +39,7 @@ type jobRecord struct {
 	StartedAt     *string         `json:"startedAt" format:"date-time" doc:"null until the job starts."`
 	FinishedAt    *string         `json:"finishedAt" format:"date-time" doc:"null until the job ends."`
 	Data          *DataLinks      `json:"data"`
+	IgnoredFields []string        `json:"ignoredFields,omitempty" doc:"In the answer to a create only: the fields of the body the scraper does not know, which were not stored (at most 20 named). Absent when there were none."`
 }
 
 // stoppedJob is the answer to DELETE: the record with jobId in place of id,
@@ -57,6 +58,7 @@ type stoppedJob struct {
 	StartedAt     *string         `json:"startedAt" format:"date-time"`
 	FinishedAt    *string         `json:"finishedAt" format:"date-time"`
 	Data          *DataLinks      `json:"data"`
+	IgnoredFields []string        `json:"ignoredFields,omitempty" doc:"Never set on a stop."`
 }
 
 type scraperRef struct {

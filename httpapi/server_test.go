@@ -214,7 +214,8 @@ func setup(t *testing.T, opts ...func(*Config)) *testBundle {
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Scrapers: []scrape.Info{{
 			Slug: "crawler", Name: "Website crawler", Description: "Crawls websites.",
-			Params:  map[string]any{"type": "object", "required": []any{"urls"}},
+			Params: map[string]any{"type": "object", "required": []any{"urls"},
+				"properties": map[string]any{"urls": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}},
 			Columns: []string{"url", "title"},
 		}},
 	}
