@@ -90,6 +90,9 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	var inDoc []string
 	for path, ops := range doc.Paths {
 		for method := range ops {
+			if path == "/scrapers/crawler/jobs" || path == "/metrics" {
+				continue // the crawler's own description of POST /scrapers/{slug}/jobs; served by the command
+			}
 			inDoc = append(inDoc, strings.ToUpper(method)+" "+path)
 		}
 	}

@@ -102,6 +102,7 @@ func (c *serveCmd) Run(e *env) error {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	defer ln.Close()
+	ln = httpapi.Listener(ln) // net/http's own 400s in the JSON error shape
 	publicURL := strings.TrimRight(c.PublicURL, "/")
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()

@@ -67,12 +67,12 @@ func (c *Crawler) Info() scrape.Info {
 			"urls": scrape.URLsSchema(MaxURLs, "Start URLs (http or https)."),
 			"maxDepth": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxDepth, "default": 1,
 				"description": "How many links away from a start page to go; 0 = the start pages only."},
-			"includePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-				"description": "Follow only links whose path matches one of these regular expressions."},
-			"excludePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-				"description": "Never follow links whose path matches one of these regular expressions."},
-			"outputFormat": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": formats()},
-				"default": []string{FormatText}},
+			"includePaths": patternsSchema("Follow only links whose path matches one of these regular expressions (RE2 syntax)."),
+			"excludePaths": patternsSchema("Never follow links whose path matches one of these regular expressions (RE2 syntax)."),
+			"outputFormat": map[string]any{"oneOf": []any{
+				map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"type": "string", "enum": formats()}},
+				map[string]any{"type": "string", "enum": formats()},
+			}, "default": []string{FormatText}, "description": "What each row carries: one format or a list of them."},
 			"respectRobotsTxt": scrape.RobotsSchema(),
 		}),
 	}
@@ -221,4 +221,14 @@ func rowResult(res *scrape.Result, row Row) (*scrape.Result, error) {
 	}
 	res.Rows = []json.RawMessage{b}
 	return res, nil
+}
+
+// patternsSchema documents includePaths and excludePaths: up to 50 regular
+// expressions, or one as a plain string.
+func patternsSchema(description string) map[string]any {
+	item := map[string]any{"type": "string", "format": "regex"}
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "array", "maxItems": maxPatterns, "items": item},
+		item,
+	}, "description": description}
 }
