@@ -192,12 +192,11 @@ func (c *serveCmd) Run(e *env) error {
 		}
 		return nil
 	}
-	root := http.NewServeMux()
-	root.Handle("GET /metrics", mx.Handler())
+	var root http.Handler
 	if c.Role == roleWorker {
-		root.Handle("/", probes(db, ready))
+		root = withMetrics(mx.Handler(), probes(db, ready))
 	} else {
-		root.Handle("/", httpapi.New(httpapi.Config{
+		root = withMetrics(mx.Handler(), httpapi.New(httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
 			Scrapers:  infos(scrapers),
@@ -325,4 +324,17 @@ func infos(r *scrape.Registry) []scrape.Info {
 		out = append(out, s.Info())
 	}
 	return out
+}
+
+// withMetrics serves GET /metrics from metrics and everything else from
+// rest, without a mux of its own in between (a mux would redirect paths
+// with ".." or "//" before the API could answer them).
+func withMetrics(metrics, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
 }
