@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"io"
+
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/danielgtaylor/huma/v2"
 	"net/http"
 	"strconv"
 
@@ -140,31 +144,60 @@ type listJobsInput struct {
 	Limit  int64        `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Jobs per page."`
 }
 
-type jobsOutput struct {
-	Body jobsPage
-}
-
 type jobsPage struct {
 	Meta pageMeta    `json:"meta"`
 	Data []jobRecord `json:"data" nullable:"false"`
 }
 
-func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*jobsOutput, error) {
-	jobs, total, err := s.store.Jobs(ctx, store.JobFilter{
+// listChunk is how many jobs a listing reads from the database at a time.
+// A page is written as it is read, so however large the jobs' inputs, a
+// listing holds a few of them in memory, not a page of them.
+const listChunk = 5
+
+func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*huma.StreamResponse, error) {
+	filter := store.JobFilter{
 		AccountID: accountFrom(ctx).ID,
 		Status:    trawl.Status(in.Status),
 		Offset:    pageOffset(in.Page, in.Limit),
-		Limit:     in.Limit,
-	})
+		Limit:     min(listChunk, in.Limit),
+	}
+	jobs, total, err := s.store.Jobs(ctx, filter)
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
-	page := jobsPage{
-		Meta: s.pageMeta("/scrapers/jobs", string(in.Status), total, in.Page, in.Limit),
-		Data: make([]jobRecord, 0, len(jobs)),
-	}
-	for _, j := range jobs {
-		page.Data = append(page.Data, s.record(j))
-	}
-	return &jobsOutput{Body: page}, nil
+	meta := s.pageMeta("/scrapers/jobs", string(in.Status), total, in.Page, in.Limit)
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		hctx.SetHeader("Content-Type", "application/json")
+		hctx.SetStatus(http.StatusOK)
+		w := hctx.BodyWriter()
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		_, _ = io.WriteString(w, `{"meta":`)
+		_ = enc.Encode(meta)
+		_, _ = io.WriteString(w, `,"data":[`)
+		written := int64(0)
+		for {
+			for _, j := range jobs {
+				if written > 0 {
+					_, _ = io.WriteString(w, ",")
+				}
+				if err := enc.Encode(s.record(j)); err != nil {
+					panic(http.ErrAbortHandler) // the client is gone
+				}
+				written++
+			}
+			if len(jobs) < int(filter.Limit) || written >= in.Limit {
+				break
+			}
+			filter.Offset, filter.BeforeID = 0, jobs[len(jobs)-1].ID
+			filter.Limit = min(listChunk, in.Limit-written)
+			if jobs, _, err = s.store.Jobs(ctx, filter); err != nil {
+				// The status is out: cut the connection so that the client
+				// sees a broken answer, not a short page.
+				s.logInternal(ctx, fmt.Errorf("list jobs: %w", err))
+				panic(http.ErrAbortHandler)
+			}
+		}
+		_, _ = io.WriteString(w, "]}\n")
+	}}, nil
 }

@@ -379,7 +379,7 @@ func TestListJobs(t *testing.T) {
 		ids    []int64
 		meta   pageMeta
 	}{
-		{"", store.JobFilter{AccountID: 1, Limit: 20}, []int64{9, 7}, pageMeta{2, 20, 1, 1, 1,
+		{"", store.JobFilter{AccountID: 1, Limit: listChunk}, []int64{9, 7}, pageMeta{2, 20, 1, 1, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=20", "http://trawl.test/scrapers/jobs?page=1&limit=20", nil, nil}},
 		{"?limit=1", store.JobFilter{AccountID: 1, Limit: 1}, []int64{9}, pageMeta{2, 1, 1, 2, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=1", "http://trawl.test/scrapers/jobs?page=2&limit=1",
@@ -387,9 +387,9 @@ func TestListJobs(t *testing.T) {
 		{"?limit=1&page=2", store.JobFilter{AccountID: 1, Offset: 1, Limit: 1}, []int64{7}, pageMeta{2, 1, 2, 2, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=1", "http://trawl.test/scrapers/jobs?page=2&limit=1",
 			nil, ptr("http://trawl.test/scrapers/jobs?page=1&limit=1")}},
-		{"?status=finished", store.JobFilter{AccountID: 1, Status: trawl.StatusFinished, Limit: 20}, []int64{7}, pageMeta{1, 20, 1, 1, 1,
+		{"?status=finished", store.JobFilter{AccountID: 1, Status: trawl.StatusFinished, Limit: listChunk}, []int64{7}, pageMeta{1, 20, 1, 1, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=20&status=finished", "http://trawl.test/scrapers/jobs?page=1&limit=20&status=finished", nil, nil}},
-		{"?status=failed", store.JobFilter{AccountID: 1, Status: trawl.StatusFailed, Limit: 20}, []int64{}, pageMeta{0, 20, 1, 1, 1,
+		{"?status=failed", store.JobFilter{AccountID: 1, Status: trawl.StatusFailed, Limit: listChunk}, []int64{}, pageMeta{0, 20, 1, 1, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=20&status=failed", "http://trawl.test/scrapers/jobs?page=1&limit=20&status=failed", nil, nil}},
 	}
 	for _, tt := range tests {

@@ -95,6 +95,10 @@ type JobFilter struct {
 	Status    trawl.Status // "" = any
 	Offset    int64
 	Limit     int64
+	// BeforeID, when > 0, keeps only jobs with a smaller id, so a listing
+	// can be read a few jobs at a time without a job created meanwhile
+	// shifting the rest.
+	BeforeID int64
 }
 
 // Delivery is what one attempt at delivering an event needs.

@@ -166,6 +166,12 @@ func testJobsList(t *testing.T, s store.Store) {
 	if err != nil || total != 2 || len(list) != 2 {
 		t.Fatalf("finished filter: got total %d, %d jobs, %v; want 2", total, len(list), err)
 	}
+	// Keyset paging: the jobs before one id, whatever was created since.
+	mustJob(t, s, a.ID, nil)
+	list, _, err = s.Jobs(ctx(t), store.JobFilter{AccountID: a.ID, BeforeID: ids[3], Limit: 2})
+	if err != nil || len(list) != 2 || list[0].ID != ids[2] || list[1].ID != ids[1] {
+		t.Fatalf("before job %d: got %v, %v; want jobs %d, %d", ids[3], list, err, ids[2], ids[1])
+	}
 }
 
 func testJobUpdate(t *testing.T, s store.Store) {
