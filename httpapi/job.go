@@ -152,7 +152,7 @@ type jobsPage struct {
 // listChunk is how many jobs a listing reads from the database at a time.
 // A page is written as it is read, so however large the jobs' inputs, a
 // listing holds a few of them in memory, not a page of them.
-const listChunk = 5
+const listChunk = 1
 
 func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*huma.StreamResponse, error) {
 	filter := store.JobFilter{
@@ -181,7 +181,7 @@ func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*huma.StreamR
 				if written > 0 {
 					_, _ = io.WriteString(w, ",")
 				}
-				if err := enc.Encode(s.record(j)); err != nil {
+				if err := s.writeRecord(w, enc, j); err != nil {
 					panic(http.ErrAbortHandler) // the client is gone
 				}
 				written++
@@ -200,4 +200,34 @@ func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*huma.StreamR
 		}
 		_, _ = io.WriteString(w, "]}\n")
 	}}, nil
+}
+
+// writeRecord writes j's record to w. The input, the one part that may be
+// large, is copied straight from the job rather than through the encoder
+// (which would hold it twice more).
+func (s *server) writeRecord(w io.Writer, enc *json.Encoder, j *trawl.Job) error {
+	rec := s.record(j)
+	input := rec.Input
+	if !json.Valid(input) {
+		return enc.Encode(rec)
+	}
+	rec.Input = json.RawMessage("0")
+	var head bytes.Buffer
+	e := json.NewEncoder(&head)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(rec); err != nil {
+		return err
+	}
+	const mark = `,"input":0,`
+	before, after, ok := bytes.Cut(head.Bytes(), []byte(mark))
+	if !ok {
+		rec.Input = input
+		return enc.Encode(rec)
+	}
+	for _, part := range [][]byte{before, []byte(`,"input":`), input, []byte(","), after} {
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
+	}
+	return nil
 }

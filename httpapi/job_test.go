@@ -405,7 +405,7 @@ func TestListJobs(t *testing.T) {
 				} `json:"data"`
 			}
 			wantOK(t, w, &page)
-			if diff := cmp.Diff([]store.JobFilter{tt.filter}, b.store.filters); diff != "" {
+			if diff := cmp.Diff([]store.JobFilter{tt.filter}, b.store.filters[:1]); diff != "" {
 				t.Errorf("filter (-want +got):\n%s", diff)
 			}
 			ids := []int64{}

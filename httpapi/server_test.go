@@ -90,7 +90,8 @@ func (s *fakeStore) Jobs(_ context.Context, f store.JobFilter) ([]*trawl.Job, in
 	}
 	var all []*trawl.Job
 	for id := int64(1000); id > 0; id-- { // newest (highest id) first
-		if j, ok := s.jobs[id]; ok && j.AccountID == f.AccountID && (f.Status == "" || j.Status == f.Status) {
+		if j, ok := s.jobs[id]; ok && j.AccountID == f.AccountID && (f.Status == "" || j.Status == f.Status) &&
+			(f.BeforeID == 0 || id < f.BeforeID) {
 			all = append(all, j)
 		}
 	}

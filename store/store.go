@@ -97,7 +97,7 @@ type JobFilter struct {
 	Limit     int64
 	// BeforeID, when > 0, keeps only jobs with a smaller id, so a listing
 	// can be read a few jobs at a time without a job created meanwhile
-	// shifting the rest.
+	// shifting the rest. The jobs are then not counted: the total is 0.
 	BeforeID int64
 }
 

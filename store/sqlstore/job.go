@@ -89,8 +89,10 @@ func (db *DB) Jobs(ctx context.Context, f store.JobFilter) ([]*trawl.Job, int64,
 		args = append(args, f.BeforeID)
 	}
 	var total int64
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs`+where), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count jobs: %w", err)
+	if f.BeforeID == 0 {
+		if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs`+where), args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count jobs: %w", err)
+		}
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+jobColumns+` FROM jobs`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`),
 		append(args, f.Limit, f.Offset)...)
