@@ -37,6 +37,7 @@ func TestMultiNode(t *testing.T) {
 		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true", // the sites and the receiver are on 127.0.0.1
 		"TRAWL_DATABASE_URL":           dbURL,
 		"TRAWL_ADDR":                   "127.0.0.1:0",
+		"TRAWL_SECRET_KEY":             "multinode-test-key-Zq8vN3pLw5Kx2RtY7mHc4Jf9", // one key for every node
 	}
 	node := func(role string) *process {
 		env := map[string]string{"TRAWL_ROLE": role, "TRAWL_DATA_DIR": t.TempDir()}

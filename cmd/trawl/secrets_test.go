@@ -154,3 +154,44 @@ func TestSecretsKeptSecret(t *testing.T) {
 		}
 	})
 }
+
+// TestRotateAnEnvironmentKey: with TRAWL_SECRET_KEY, rotate-key moves every
+// stored secret to the key given as TRAWL_NEW_SECRET_KEY; the old key then
+// reads nothing and the new one everything.
+func TestRotateAnEnvironmentKey(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := secret.NewKey(), secret.NewKey()
+	env := map[string]string{"TRAWL_DATA_DIR": t.TempDir(), "TRAWL_SECRET_KEY": oldKey}
+	cli := func(extra map[string]string, args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return env[k]
+		}, &stdout, &stderr)
+		return stdout.String(), err
+	}
+	out, err := cli(nil, "keys", "create", "--account-name", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whsec := out[strings.Index(out, "whsec_"):]
+	whsec = whsec[:strings.IndexByte(whsec, '\n')]
+	if _, err := os.Stat(filepath.Join(env["TRAWL_DATA_DIR"], secret.KeyFile)); !os.IsNotExist(err) {
+		t.Errorf("a key file was written although TRAWL_SECRET_KEY is set: %v", err)
+	}
+	if _, err := cli(nil, "secrets", "rotate-key"); err == nil || !strings.Contains(err.Error(), "TRAWL_NEW_SECRET_KEY") {
+		t.Errorf("rotate-key without the new key: %v", err)
+	}
+	if out, err := cli(map[string]string{"TRAWL_NEW_SECRET_KEY": newKey}, "secrets", "rotate-key"); err != nil || !strings.Contains(out, "TRAWL_SECRET_KEY") {
+		t.Fatalf("rotate-key: %q, %v", out, err)
+	}
+	if _, err := cli(nil, "keys", "list"); err == nil {
+		t.Error("the old key still opens the stored secrets")
+	}
+	out, err = cli(map[string]string{"TRAWL_SECRET_KEY": newKey}, "keys", "create")
+	if err != nil || !strings.Contains(out, whsec) {
+		t.Errorf("with the new key: %q, %v; want the account's secret %s back", out, err, whsec)
+	}
+}
