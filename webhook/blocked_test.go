@@ -18,7 +18,7 @@ func TestBlockedNameIsRetried(t *testing.T) {
 	rcv, target := serve(t, func(int, http.ResponseWriter, *http.Request) {})
 	byName := strings.Replace(target, "127.0.0.1", "localhost", 1)
 	job, events := b.send(&trawl.Webhook{URL: byName, MaxAttempts: 2}, 1)
-	if e := b.settled(events[0].ID, 10*time.Second); e.State != trawl.EventFailed || e.Attempts != 2 {
+	if e := b.settled(events[0].ID, 30*time.Second); e.State != trawl.EventFailed || e.Attempts != 2 {
 		t.Fatalf("event %+v, want failed after 2 attempts", e)
 	}
 	attempts := b.attempts(job.ID)
