@@ -59,10 +59,10 @@ func (s *server) addEventRoutes(api huma.API, h http.Handler) {
 // eventsInput documents the stream's parameters; the stream's handler
 // reads and checks them.
 type eventsInput struct {
-	JobID       string `query:"jobId" doc:"Only changes of this job."`
-	Kinds       string `query:"kinds" doc:"Comma-separated kinds to send: job, delivery, webhook; absent = all."`
-	LastEventID string `header:"Last-Event-ID" doc:"Resume after the message with this id."`
-	LastEventIQ string `query:"lastEventId" doc:"The same as Last-Event-ID, for clients that cannot set headers."`
+	JobID       string `query:"jobId" pattern:"^\\+?0*[1-9][0-9]{0,17}$" doc:"Only changes of this job."`
+	Kinds       string `query:"kinds" pattern:"^\\s*(job|delivery|webhook)\\s*(,\\s*(job|delivery|webhook)\\s*)*$" doc:"Comma-separated kinds to send: job, delivery, webhook; absent = all."`
+	LastEventID string `header:"Last-Event-ID" pattern:"^1(\\.\\+?[0-9]{1,18}){3}$" doc:"Resume after the message with this id."`
+	LastEventIQ string `query:"lastEventId" pattern:"^1(\\.\\+?[0-9]{1,18}){3}$" doc:"The same as Last-Event-ID, for clients that cannot set headers."`
 }
 
 // JobJSON is a job's record exactly as GET /scrapers/jobs/{id} writes it;

@@ -41,12 +41,18 @@ func (s *server) addSyncRoutes(api huma.API) {
 			Tags:        []string{"Synchronous scrapes"},
 		}
 		for _, p := range ep.Params {
-			schema := &huma.Schema{Type: p.Type}
+			schema := &huma.Schema{Type: p.Type, Pattern: p.Pattern, Minimum: p.Minimum, Maximum: p.Maximum}
+			if p.MaxLen > 0 {
+				schema.MaxLength = &p.MaxLen
+			}
 			for _, e := range p.Enum {
 				schema.Enum = append(schema.Enum, e)
 			}
 			op.Parameters = append(op.Parameters, &huma.Param{Name: p.Name, In: "query", Required: p.Required,
 				Description: p.Description, Schema: schema})
+		}
+		if ep.QueryConstraints != nil {
+			op.Extensions = map[string]any{"x-query-constraints": ep.QueryConstraints}
 		}
 		op = s.private(api, op, http.StatusUnprocessableEntity)
 		// 400, 403, 429 and 502 answer requestMetadata.status "error".

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +26,9 @@ type WebScraper interface {
 	// Check adds to v the options this trawl cannot serve (aiExtractRules
 	// without a model, a proxy label no pool has).
 	Check(v *trawl.Invalid, o *page.Options)
+	// Limits are the schemas (allOf) that say in the description what
+	// Check refuses on this trawl.
+	Limits(renderOn bool) []any
 }
 
 // Usage counts what accounts spend and holds their quotas; the SQL store
@@ -101,14 +106,30 @@ func (s *server) addWebRoutes(api huma.API) {
 			op.BodyReadTimeout = 30 * time.Second
 			op.SkipValidateBody = true // parseWebBody validates, with the same messages as GET
 			op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
-				"application/json": {Schema: webBodySchema(params)}}}
+				"application/json": {Schema: webBodySchema(params, s.web.Limits(true))}}}
 		} else {
+			// The query carries the POST body's fields in HasData's loose
+			// encoding (booleans as text, arrays as repeats or comma lists,
+			// objects as JSON text); the POST body's schema says what each
+			// field allows.
+			op.Extensions = map[string]any{"x-query-as-body": "POST /scrape/web"}
 			for _, name := range append([]string{"url"}, page.OptionNames()...) {
 				op.Parameters = append(op.Parameters, &huma.Param{Name: name, In: "query", Required: name == "url",
 					Description: describe(params[name]), Schema: &huma.Schema{Type: huma.TypeString}})
 			}
 		}
 		op = s.private(api, op, 400, 403, 413, 422, 429, 502)
+		// 403, 429 and 502 answer in HasData's shape: requestMetadata.status
+		// "error", a code and a message.
+		failure := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[syncBody](), true, "")
+		for status, desc := range map[int]string{
+			http.StatusForbidden:       "The account's credits are used up: code credits_exhausted.",
+			http.StatusTooManyRequests: "Too many synchronous calls of the account in flight: code concurrency_limit.",
+			http.StatusBadGateway:      "The target could not be reached or read: code target_unreachable.",
+		} {
+			op.Responses[strconv.Itoa(status)] = &huma.Response{Description: desc,
+				Content: map[string]*huma.MediaType{"application/json": {Schema: failure}}}
+		}
 		if method == http.MethodPost {
 			huma.Register(api, op, func(ctx context.Context, in *webPostInput) (*webOutput, error) {
 				return s.scrapeWeb(ctx, in.RawBody)
@@ -122,8 +143,12 @@ func (s *server) addWebRoutes(api huma.API) {
 }
 
 // webBodySchema is the POST body's schema, shared with GET /apis/web_scraping.
-func webBodySchema(props map[string]any) *huma.Schema {
-	b, _ := json.Marshal(map[string]any{"type": "object", "required": []string{"url"}, "properties": props})
+func webBodySchema(props map[string]any, limits []any) *huma.Schema {
+	body := map[string]any{"type": "object", "required": []string{"url"}, "properties": props}
+	if len(limits) > 0 {
+		body["allOf"] = limits
+	}
+	b, _ := json.Marshal(body)
 	var sch huma.Schema
 	_ = json.Unmarshal(b, &sch)
 	return &sch

@@ -286,6 +286,8 @@ type blockingWeb struct {
 
 func (b *blockingWeb) Check(*trawl.Invalid, *page.Options) {}
 
+func (b *blockingWeb) Limits(bool) []any { return nil }
+
 func (b *blockingWeb) Scrape(ctx context.Context, _ page.Request) (*page.Result, error) {
 	b.started <- struct{}{}
 	select {

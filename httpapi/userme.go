@@ -93,12 +93,22 @@ func (s *server) getUsage(ctx context.Context, _ *struct{}) (*usageOutput, error
 		ConcurrentRequests: d.ConcurrentRequests, AvailableConcurrency: d.AvailableConcurrency}}, nil
 }
 
+// userData is the data of GET /user/me: the account and the figures of
+// GET /user/me/usage beside it. (The figures are listed here rather than
+// embedded, so that the OpenAPI description lists them too.)
 type userData struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	usageData
-	Rendering Rendering `json:"rendering" doc:"Whether pages asked for with jsRendering are rendered in a headless browser."`
+	ID                   int64     `json:"id"`
+	Name                 string    `json:"name"`
+	CreatedAt            time.Time `json:"createdAt"`
+	TotalCredits         int64     `json:"totalCredits" doc:"The account's credit quota (9007199254740991 when it has none)."`
+	AvailableCredits     int64     `json:"availableCredits" doc:"Credits left before the quota (never negative)."`
+	UsedCredits          int64     `json:"usedCredits" doc:"Credits spent by jobs and synchronous calls."`
+	Unlimited            bool      `json:"unlimited" doc:"The account has no quota."`
+	ConcurrentRequests   int       `json:"concurrentRequests" doc:"/scrape/web calls in flight."`
+	AvailableConcurrency int       `json:"availableConcurrency" doc:"/scrape/web calls that may start now."`
+	ConcurrentTasks      int64     `json:"concurrentTasks" doc:"The account's job tasks queued or running, across all nodes."`
+	TaskConcurrency      int64     `json:"taskConcurrency" doc:"How many of the account's job tasks may be queued or running at once."`
+	Rendering            Rendering `json:"rendering" doc:"Whether pages asked for with jsRendering are rendered in a headless browser."`
 }
 
 type userOutput struct {
@@ -116,7 +126,10 @@ func (s *server) getUser(ctx context.Context, _ *struct{}) (*userOutput, error) 
 	acct := accountFrom(ctx)
 	out := &userOutput{}
 	out.Body.Status = "ok"
-	out.Body.Data = userData{ID: acct.ID, Name: acct.Name, CreatedAt: acct.CreatedAt, usageData: d, Rendering: s.renderingStatus()}
+	out.Body.Data = userData{ID: acct.ID, Name: acct.Name, CreatedAt: acct.CreatedAt, TotalCredits: d.TotalCredits,
+		AvailableCredits: d.AvailableCredits, UsedCredits: d.UsedCredits, Unlimited: d.Unlimited,
+		ConcurrentRequests: d.ConcurrentRequests, AvailableConcurrency: d.AvailableConcurrency,
+		ConcurrentTasks: d.ConcurrentTasks, TaskConcurrency: d.TaskConcurrency, Rendering: s.renderingStatus()}
 	return out, nil
 }
 

@@ -17,6 +17,11 @@ type Endpoint struct {
 	Summary     string
 	Description string
 	Params      []EndpointParam
+	// QueryConstraints, when set, is a JSON Schema over the call's query
+	// parameters as one object (name → text, empty ones left out) for the
+	// rules between parameters that the parameters' own schemas cannot say
+	// ("placeId or dataId"). It is published as x-query-constraints.
+	QueryConstraints map[string]any
 	// Do answers one call with the request's query parameters. Its errors:
 	// an EINVALID *trawl.Error is a 422 naming the fields; an error that
 	// wraps ErrUnresolved is a 400 whose requestMetadata.status is "error"
@@ -32,6 +37,12 @@ type EndpointParam struct {
 	Description string
 	Required    bool
 	Enum        []string
+	// Pattern, Minimum and Maximum state in the description what the
+	// endpoint checks: a value they allow is never refused.
+	Pattern string
+	Minimum *float64
+	Maximum *float64
+	MaxLen  int // 0 = none
 }
 
 // EndpointResult is a successful answer.

@@ -71,6 +71,12 @@ type task struct {
 
 // Info implements scrape.Scraper.
 func (c *Crawler) Info() scrape.Info {
+	params := scrape.BodySchema([]string{"urls"}, props())
+	if c.engine != nil {
+		if limits := c.engine.Limits(false); len(limits) > 0 {
+			params["allOf"] = limits
+		}
+	}
 	return scrape.Info{
 		Slug:        Slug,
 		Name:        "Website crawler",
@@ -78,7 +84,7 @@ func (c *Crawler) Info() scrape.Info {
 		Columns: []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html",
 			"headers", "extractedData", "aiResponse", "emails", "links", "screenshot", "error"},
 		OneRowPerTask: true,
-		Params:        scrape.BodySchema([]string{"urls"}, props()),
+		Params:        params,
 	}
 }
 

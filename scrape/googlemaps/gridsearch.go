@@ -31,9 +31,15 @@ func gridSchema() map[string]any {
 			map[string]any{"type": "object", "properties": map[string]any{
 				"cellSizeKm": map[string]any{"type": "number", "minimum": minGridCellKm, "maximum": 2 * maxGridRadiusKm},
 				"cells":      map[string]any{"type": "integer", "minimum": 1, "maximum": MaxGridCells},
-				"bounds":     map[string]any{"type": "string", "description": "south,west,north,east in degrees"},
-				"radiusKm":   map[string]any{"type": "number", "minimum": 0.1, "maximum": maxGridRadiusKm},
-			}},
+				"bounds": map[string]any{"type": "string", "description": "south,west,north,east in degrees",
+					"pattern": `^\s*-?[0-9]+(\.[0-9]+)?\s*(,\s*-?[0-9]+(\.[0-9]+)?\s*){3}$`},
+				"radiusKm": map[string]any{"type": "number", "minimum": 0.1, "maximum": maxGridRadiusKm},
+			},
+				// Exactly one of the cell size and the number of cells.
+				"oneOf": []any{
+					map[string]any{"required": []any{"cellSizeKm"}, "not": map[string]any{"required": []any{"cells"}}},
+					map[string]any{"required": []any{"cells"}, "not": map[string]any{"required": []any{"cellSizeKm"}}},
+				}},
 		},
 	}
 }

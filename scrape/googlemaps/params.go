@@ -77,7 +77,10 @@ var (
 	languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$`)
 	// coordinatesRE reads "@40.7455096,-74.0083012,14z" (the @ and z are
 	// optional; spaces after the commas are allowed).
-	coordinatesRE = regexp.MustCompile(`^@?(-?[0-9]+(?:\.[0-9]+)?), *(-?[0-9]+(?:\.[0-9]+)?), *([0-9]+(?:\.[0-9]+)?)z?$`)
+	// coordinatesPattern is what parseCoordinates accepts, ranges included,
+	// as the description states it.
+	coordinatesPattern = `^@?-?0*(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?), *-?0*(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?), *0*(21(\.0+)?|(1[0-9]|20|[1-9])(\.[0-9]+)?)z?$`
+	coordinatesRE      = regexp.MustCompile(`^@?(-?[0-9]+(?:\.[0-9]+)?), *(-?[0-9]+(?:\.[0-9]+)?), *([0-9]+(?:\.[0-9]+)?)z?$`)
 )
 
 // ParseParams validates a Google Maps create body. A wrong value is an

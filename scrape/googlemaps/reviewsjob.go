@@ -152,8 +152,9 @@ func ReviewColumns() []string {
 // Info implements scrape.Scraper.
 func (r *Reviews) Info() scrape.Info {
 	ids := func(desc string) map[string]any {
-		return map[string]any{"type": "array", "maxItems": MaxReviewPlaces,
-			"items": map[string]any{"type": "string", "minLength": 1}, "description": desc}
+		return map[string]any{"type": "array", "maxItems": MaxReviewPlaces, "description": desc,
+			"items": map[string]any{"type": "string",
+				"pattern": `^\s*(` + strings.Trim(placeIDRE.String(), "^$") + `|` + strings.Trim(dataIDRE.String(), "^$") + `|https?://\S+)\s*$`}}
 	}
 	schema := scrape.BodySchema([]string{}, map[string]any{
 		"placeIds": ids("Place ids (\"ChIJ…\"); data ids and Google Maps URLs are read too."),
@@ -164,8 +165,11 @@ func (r *Reviews) Info() scrape.Info {
 		"language": map[string]any{"type": "string", "default": DefaultLanguage, "pattern": languageRE.String(),
 			"description": "Language of the reviews' page (Google's hl)."},
 	})
-	schema["anyOf"] = []any{map[string]any{"required": []string{"placeIds"}}, map[string]any{"required": []string{"dataIds"}},
-		map[string]any{"required": []string{"urls"}}}
+	some := func(field string) map[string]any {
+		return map[string]any{"required": []string{field}, "properties": map[string]any{field: map[string]any{"minItems": 1,
+			"contains": map[string]any{"type": "string", "pattern": `\S`}}}}
+	}
+	schema["anyOf"] = []any{some("placeIds"), some("dataIds"), some("urls")}
 	return scrape.Info{
 		Slug: ReviewsSlug,
 		Name: "Google Maps reviews",

@@ -100,7 +100,7 @@ func searchSchema() map[string]any {
 			"description": "Language of the results (Google's hl), e.g. \"en\", \"de\", \"pt-BR\"."},
 		"maxResultsPerQuery": map[string]any{"type": "integer", "minimum": 1, "maximum": MaxResultsPerQueryLimit,
 			"default": DefaultMaxResultsPerQuery, "description": "Most places read per keyword × location (Maps lists about 120)."},
-		"coordinates": map[string]any{"type": "string", "pattern": coordinatesRE.String(),
+		"coordinates": map[string]any{"type": "string", "pattern": `^\s*` + strings.Trim(coordinatesPattern, "^$") + `\s*$`,
 			"description": "The map viewport to search in, \"@latitude,longitude,zoomz\" (zoom 1..21), e.g. \"@40.7455,-74.0083,14z\"."},
 		"grid": gridSchema(),
 	})

@@ -105,19 +105,32 @@ func (s *Scraper) ReviewsPage(ctx context.Context, dataID, sortBy, token, langua
 // Endpoints implements the synchronous endpoints of Google Maps, in
 // HasData's shapes (hasdata-more.md §3).
 func (s *Scraper) Endpoints() []scrape.Endpoint {
-	lang := scrape.EndpointParam{Name: "hl", Type: "string", Description: "Language of the results, e.g. \"en\", \"de\"."}
+	lang := scrape.EndpointParam{Name: "hl", Type: "string", Pattern: `^\s*(` + strings.Trim(languageRE.String(), "^$") + `)?\s*$`,
+		Description: "Language of the results, e.g. \"en\", \"de\"."}
+	gl := scrape.EndpointParam{Name: "gl", Type: "string", Pattern: `^\s*([A-Za-z]{2})?\s*$`, Description: "Country of the search, a two-letter code."}
+	domain := func(desc string) scrape.EndpointParam {
+		return scrape.EndpointParam{Name: "domain", Type: "string", Description: desc,
+			Pattern: `^\s*(([Ww][Ww][Ww]\.)?[Gg][Oo][Oo][Gg][Ll][Ee](\.[A-Za-z]{2,3}){1,2})?\s*$`}
+	}
+	lo, hi := 0.0, 1000.0
 	return []scrape.Endpoint{{
 		Path:    "/scrape/google-maps/search",
 		Summary: "Search Google Maps",
 		Description: "One page of a Google Maps search (up to 20 places) as localResults, each place with the fields " +
 			"of a google-maps job row.",
 		Params: []scrape.EndpointParam{
-			{Name: "q", Type: "string", Required: true, Description: "What to search for: \"coffee shops New York\"."},
-			{Name: "ll", Type: "string", Description: "The map viewport, \"@latitude,longitude,zoomz\"; required with start."},
-			{Name: "start", Type: "integer", Description: "Offset of the first result: 0, 20, 40…"},
+			{Name: "q", Type: "string", Required: true, Pattern: `\S`, Description: "What to search for: \"coffee shops New York\"."},
+			{Name: "ll", Type: "string", Pattern: `^\s*(` + strings.Trim(coordinatesPattern, "^$") + `)?\s*$`,
+				Description: "The map viewport, \"@latitude,longitude,zoomz\" (latitude -90..90, longitude -180..180, zoom 1..21); required with start."},
+			{Name: "start", Type: "integer", Minimum: &lo, Maximum: &hi, Description: "Offset of the first result: 0, 20, 40…"},
 			lang,
-			{Name: "gl", Type: "string", Description: "Country of the search, a two-letter code."},
-			{Name: "domain", Type: "string", Description: "Google domain (google.com, google.co.uk…): checked; searches go to TRAWL_GOOGLE_MAPS_URL."},
+			gl,
+			domain("Google domain (google.com, google.co.uk…): checked; searches go to TRAWL_GOOGLE_MAPS_URL."),
+		},
+		// Paging needs the viewport the first page was searched in.
+		QueryConstraints: map[string]any{
+			"if":   map[string]any{"required": []any{"start"}, "properties": map[string]any{"start": map[string]any{"pattern": `^\s*\+?0*[1-9]`}}},
+			"then": map[string]any{"required": []any{"ll"}},
 		},
 		Do: s.syncSearch,
 	}, {
@@ -125,9 +138,9 @@ func (s *Scraper) Endpoints() []scrape.Endpoint {
 		Summary:     "Get a Google Maps place",
 		Description: "A place's page read as placeResults: the fields of a search result, its cid and its photos.",
 		Params: []scrape.EndpointParam{
-			{Name: "placeId", Type: "string", Required: true, Description: "The place id, \"ChIJ…\"."},
+			{Name: "placeId", Type: "string", Required: true, Pattern: `\S`, Description: "The place id, \"ChIJ…\"."},
 			lang,
-			{Name: "domain", Type: "string", Description: "Google domain, default google.com."},
+			domain("Google domain, default google.com."),
 		},
 		Do: s.syncPlace,
 	}, {
@@ -143,6 +156,10 @@ func (s *Scraper) Endpoints() []scrape.Endpoint {
 			{Name: "nextPageToken", Type: "string", Description: "The previous answer's pagination.nextPageToken."},
 			lang,
 		},
+		QueryConstraints: map[string]any{"anyOf": []any{
+			map[string]any{"required": []any{"placeId"}, "properties": map[string]any{"placeId": map[string]any{"pattern": `\S`}}},
+			map[string]any{"required": []any{"dataId"}, "properties": map[string]any{"dataId": map[string]any{"pattern": `\S`}}},
+		}},
 		Do: s.syncReviews,
 	}}
 }

@@ -35,7 +35,12 @@ var (
 	countryRE = regexp.MustCompile(`^[A-Za-z]{2}$`)
 	domainRE  = regexp.MustCompile(`^(www\.)?google(\.[a-z]{2,3}){1,2}$`)
 	safeVals  = []string{"active", "off"}
-	devices   = []string{"desktop", "mobile", "tablet"}
+	// The same checks as patterns for the description (values are trimmed
+	// before they are checked, and an empty one is the parameter left out).
+	glPattern     = `^\s*([A-Za-z]{2})?\s*$`
+	hlPattern     = `^\s*([A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?)?\s*$`
+	domainPattern = `^\s*(([Ww][Ww][Ww]\.)?[Gg][Oo][Oo][Gg][Ll][Ee](\.[A-Za-z]{2,3}){1,2})?\s*$`
+	devices       = []string{"desktop", "mobile", "tablet"}
 )
 
 // Params are a google-serp job's parameters, normalised.
@@ -204,9 +209,19 @@ func Columns() []string {
 		"snippetHighlitedWords", "date"}
 }
 
+// withMin gives an array schema a minimum number of items.
+func withMin(schema map[string]any, n int) map[string]any {
+	schema["minItems"] = n
+	return schema
+}
+
+// pattern is a string property checked against re.
+func pattern(re, desc string) map[string]any {
+	return map[string]any{"type": "string", "pattern": re, "description": desc}
+}
+
 // Info implements scrape.Scraper.
 func (s *Scraper) Info() scrape.Info {
-	str := func(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
 	texts := func(maxItems int, desc string) map[string]any {
 		return map[string]any{"type": "array", "maxItems": maxItems, "description": desc,
 			"items": map[string]any{"type": "string", "minLength": 1, "maxLength": maxTextLen}}
@@ -217,13 +232,13 @@ func (s *Scraper) Info() scrape.Info {
 		Description: "Searches Google for every keyword (in every location): one row per organic result, with its position, title, link, snippet and date.",
 		Columns:     Columns(),
 		Params: scrape.BodySchema([]string{"keywords"}, map[string]any{
-			"keywords":   texts(MaxKeywords, "Search queries (q is accepted for one)."),
+			"keywords":   withMin(texts(MaxKeywords, "Search queries (q is accepted for one)."), 1),
 			"locations":  texts(MaxLocations, "Canonical locations to search from, e.g. \"Austin,Texas,United States\" (location is accepted for one)."),
-			"gl":         str("Country, a two-letter code."),
-			"hl":         str("Language, e.g. \"en\"."),
-			"domain":     str("Google domain, e.g. google.co.uk (checked; searches go to TRAWL_GOOGLE_SERP_URL)."),
+			"gl":         pattern(glPattern, "Country, a two-letter code."),
+			"hl":         pattern(hlPattern, "Language, e.g. \"en\"."),
+			"domain":     pattern(domainPattern, "Google domain, e.g. google.co.uk (checked; searches go to TRAWL_GOOGLE_SERP_URL)."),
 			"num":        map[string]any{"type": "integer", "minimum": 1, "maximum": MaxNum, "default": DefaultNum, "description": "Results per page."},
-			"tbs":        str("Google's filters, e.g. \"qdr:d\" (the past day)."),
+			"tbs":        map[string]any{"type": "string", "maxLength": maxTextLen, "description": "Google's filters, e.g. \"qdr:d\" (the past day)."},
 			"safe":       map[string]any{"type": "string", "enum": safeVals},
 			"deviceType": map[string]any{"type": "string", "enum": devices, "default": "desktop"},
 			"maxPages":   map[string]any{"type": "integer", "minimum": 1, "maximum": MaxPagesLimit, "default": DefaultMaxPages, "description": "Pages read per keyword × location."},
@@ -358,20 +373,30 @@ func (s *Scraper) Endpoints() []scrape.Endpoint {
 	p := func(name, typ, desc string, enum ...string) scrape.EndpointParam {
 		return scrape.EndpointParam{Name: name, Type: typ, Description: desc, Enum: enum}
 	}
+	num := func(lo, hi float64) (*float64, *float64) { return &lo, &hi }
+	withPattern := func(e scrape.EndpointParam, re string) scrape.EndpointParam { e.Pattern = re; return e }
+	withRange := func(e scrape.EndpointParam, lo, hi float64) scrape.EndpointParam {
+		e.Minimum, e.Maximum = num(lo, hi)
+		return e
+	}
+	location := p("location", "string", "Canonical location, \"Austin,Texas,United States\".")
+	location.MaxLen = len(uuleKey) - 1
+	tbs := p("tbs", "string", "Filters, e.g. qdr:d.")
+	tbs.MaxLen = maxTextLen
 	full := []scrape.EndpointParam{
-		{Name: "q", Type: "string", Required: true, Description: "The query."},
-		p("location", "string", "Canonical location, \"Austin,Texas,United States\"."),
+		{Name: "q", Type: "string", Required: true, Pattern: `\S`, Description: "The query."},
+		location,
 		p("uule", "string", "An encoded location, used instead of location."),
-		p("domain", "string", "Google domain (checked; searches go to TRAWL_GOOGLE_SERP_URL)."),
-		p("gl", "string", "Country, a two-letter code."),
-		p("hl", "string", "Language."),
-		p("num", "integer", "Results per page, 1 to 100."),
-		p("start", "integer", "Offset of the first result."),
-		p("tbs", "string", "Filters, e.g. qdr:d."),
+		withPattern(p("domain", "string", "Google domain (checked; searches go to TRAWL_GOOGLE_SERP_URL)."), domainPattern),
+		withPattern(p("gl", "string", "Country, a two-letter code."), glPattern),
+		withPattern(p("hl", "string", "Language."), hlPattern),
+		withRange(p("num", "integer", "Results per page, 1 to 100."), 1, MaxNum),
+		withRange(p("start", "integer", "Offset of the first result."), 0, 1000),
+		tbs,
 		p("safe", "string", "SafeSearch.", safeVals...),
 		p("deviceType", "string", "Accepted; trawl always fetches as its own user agent.", devices...),
-		p("filter", "integer", "0 or 1: similar results."),
-		p("nfpr", "integer", "0 or 1: auto-correction off."),
+		withRange(p("filter", "integer", "0 or 1: similar results."), 0, 1),
+		withRange(p("nfpr", "integer", "0 or 1: auto-correction off."), 0, 1),
 	}
 	return []scrape.Endpoint{{
 		Path:        "/scrape/google/serp",

@@ -135,3 +135,17 @@ func removeBase64Images(n *html.Node) {
 		c = next
 	}
 }
+
+// ValidSelector reports whether s is a CSS selector group as the page
+// options check one (format "css-selector" in the description).
+func ValidSelector(s string) bool {
+	_, err := cascadia.ParseGroup(s)
+	return err == nil
+}
+
+// ValidRule reports whether s is an extractRules rule: a CSS selector,
+// optionally followed by " @attribute" (format "css-rule").
+func ValidRule(s string) bool {
+	_, _, err := parseRule(s)
+	return err == nil
+}

@@ -247,17 +247,18 @@ func (s *Scraper) fetchItems(ctx context.Context, u string, robots bool, parse f
 // HasData's shape: {products: […]} or {collections: […]}, Shopify's own
 // items; a site that is not a Shopify store is a 200 with an "error".
 func (s *Scraper) Endpoints() []scrape.Endpoint {
+	one, most, pages := 1.0, float64(PageSize), 100000.0
 	common := []scrape.EndpointParam{
-		{Name: "url", Type: "string", Required: true, Description: "The storefront, https://shop.example."},
-		{Name: "limit", Type: "integer", Description: "Items per page, 1 to 250."},
-		{Name: "page", Type: "integer", Description: "The page, from 1."},
+		{Name: "url", Type: "string", Required: true, Pattern: `\S`, Description: "The storefront, https://shop.example."},
+		{Name: "limit", Type: "integer", Minimum: &one, Maximum: &most, Description: "Items per page, 1 to 250."},
+		{Name: "page", Type: "integer", Minimum: &one, Maximum: &pages, Description: "The page, from 1."},
 	}
 	return []scrape.Endpoint{{
 		Path:        "/scrape/shopify/products",
 		Summary:     "List a Shopify store's products",
 		Description: "One page of the store's products.json (default 1 product), or of a collection's.",
 		Params: append(slices.Clone(common), scrape.EndpointParam{Name: "collection", Type: "string",
-			Description: "A collection handle: its products only."}),
+			Pattern: `^\s*(` + strings.Trim(handleRE.String(), "^$") + `)?\s*$`, Description: "A collection handle: its products only."}),
 		Do: func(ctx context.Context, q url.Values) (*scrape.EndpointResult, error) {
 			return s.sync(ctx, q, "products", 1)
 		},

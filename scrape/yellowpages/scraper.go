@@ -287,14 +287,16 @@ func (s *Scraper) Search(ctx context.Context, keyword, location, sort string, pa
 
 // Endpoints implements GET /scrape/yellowpages/search in HasData's shape.
 func (s *Scraper) Endpoints() []scrape.Endpoint {
+	lo, hi := 1.0, float64(MaxPagesLimit)
+	text := fmt.Sprintf(`^\s*\S.{0,%d}$`, maxTextLen-1)
 	return []scrape.Endpoint{{
 		Path:        "/scrape/yellowpages/search",
 		Summary:     "Search Yellow Pages",
 		Description: "One page of a Yellow Pages search (30 listings): searchInformation, organicResults, pagination.",
 		Params: []scrape.EndpointParam{
-			{Name: "keyword", Type: "string", Required: true, Description: "What to search for."},
-			{Name: "location", Type: "string", Required: true, Description: "Where, e.g. \"Austin, TX\"."},
-			{Name: "page", Type: "integer", Description: "The page, from 1."},
+			{Name: "keyword", Type: "string", Required: true, Pattern: text, Description: "What to search for."},
+			{Name: "location", Type: "string", Required: true, Pattern: text, Description: "Where, e.g. \"Austin, TX\"."},
+			{Name: "page", Type: "integer", Minimum: &lo, Maximum: &hi, Description: "The page, from 1."},
 			{Name: "sort", Type: "string", Enum: sortNames()},
 			{Name: "domain", Type: "string", Enum: Domains, Description: "Checked; searches go to TRAWL_YELLOW_PAGES_URL."},
 		},
