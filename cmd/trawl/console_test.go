@@ -182,7 +182,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("evaluate %s: %v", js, err)
 		return nil
 	}
-	shot := func(name string) {
+	shot := func(name string, scrollTo ...string) {
 		t.Helper()
 		if shots == "" {
 			return
@@ -193,6 +193,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			opts   []chromedp.EmulateViewportOption
 		}{{"", 1200, 800, nil}, {"-phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulatePortrait}}} {
 			run("resize for "+name, chromedp.EmulateViewport(size.w, size.h, size.opts...))
+			for _, id := range scrollTo {
+				eval(`document.getElementById("` + id + `").scrollIntoView()`)
+			}
 			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				t.Fatalf("screenshot %s: %v", name, err)
@@ -318,7 +321,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// the log shows it, and a redelivery to the healed receiver succeeds.
 	run("see the failed deliveries", chromedp.WaitVisible(css(`#deliveries tr[data-event="scraper.job.finished"] .status[data-status=failed]`)))
 	checkInert("delivery log")
-	shot("deliveries")
+	shot("deliveries", "deliveries")
 	hook.healed.Store(true)
 	run("redeliver the finished event", chromedp.Click(css(`#deliveries tr[data-event="scraper.job.finished"] button.redeliver`)),
 		chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))

@@ -86,7 +86,7 @@
       var rec = JSON.parse(e.data);
       var shown = applyJob(rec);
       if (onJobPage) {
-        refresh(["rows", "deliveries", "actions"]);
+        refresh(["facts", "rows", "deliveries", "actions"]);
       } else if (!shown) {
         var note = document.getElementById("new-jobs");
         if (note && rec.status === "pending") note.hidden = false;
