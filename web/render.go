@@ -115,6 +115,8 @@ func statusIcon(s string) string {
 	switch s {
 	case "pending":
 		return "○"
+	case "waiting":
+		return "…"
 	case "in_progress":
 		return "◐"
 	case "finished", "delivered":
