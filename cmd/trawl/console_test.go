@@ -67,11 +67,19 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// consoleSite serves an index linking to pages, one with a hostile title.
-func consoleSite(t *testing.T, pages int) *httptest.Server {
+// consoleSite serves an index linking to pages, one with a hostile title,
+// and /slow, which answers once gate is closed.
+func consoleSite(t *testing.T, pages int, gate chan struct{}) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		switch {
+		case r.URL.Path == "/slow":
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+			fmt.Fprint(w, `<html><head><title>Slow page</title></head><body>at last</body></html>`)
 		case r.URL.Path == "/":
 			var b strings.Builder
 			b.WriteString("<html><head><title>Shop index</title></head><body><ul>")
@@ -119,7 +127,8 @@ func (f *failingReceiver) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
-	site := consoleSite(t, 30)
+	gate := make(chan struct{})
+	site := consoleSite(t, 30, gate)
 	hook := &failingReceiver{}
 	hookSrv := httptest.NewServer(hook)
 	t.Cleanup(hookSrv.Close)
@@ -236,9 +245,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SetValue(css(`[name="p.maxDepth"]`), "1"),
 		chromedp.SendKeys(css(`[name="webhook.url"]`), hookSrv.URL+"/hook"),
 		chromedp.SetValue(css(`[name="webhook.maxAttempts"]`), "1"),
-		chromedp.Click(css(`#show-curl`)),
-		chromedp.WaitVisible(css(`#curl`)))
-	curl := text(`#curl`)
+		chromedp.Click(css(`#show-curl`)))
+	// The refused form showed a command too: wait for the new one.
+	var curl string
+	waitFor(t, 30*time.Second, "the curl command of the filled form", func() bool {
+		curl = text(`#curl`)
+		return strings.Contains(curl, "maxAttempts")
+	})
 	if !strings.Contains(curl, "/scrapers/crawler/jobs") || !strings.Contains(curl, `"maxAttempts":1`) || !strings.Contains(curl, site.URL) {
 		t.Errorf("curl command: %q", curl)
 	}
@@ -356,6 +369,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("jobs list status: %q", status)
 	}
 	shot("jobs")
+
+	// The list follows jobs live: a new job is announced, and a running
+	// job's row changes in place when it ends.
+	var slow jobRecord
+	if code := in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0}`, site.URL+"/slow"), &slow); code != 200 {
+		t.Fatalf("create a slow job: %d", code)
+	}
+	run("see the new job announced", chromedp.WaitVisible(css(`#new-jobs`)))
+	run("reload the list", chromedp.Click(css(`#new-jobs a`)), chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-job="%d"]`, slow.ID))))
+	eval(`window.__marker = "same list"`)
+	close(gate)
+	run("watch the slow job finish in the list", chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-job="%d"] [data-status=finished]`, slow.ID))))
+	if got := eval(`window.__marker`); got != "same list" {
+		t.Errorf("the list reloaded to show the end of the job")
+	}
+	if rows := text(fmt.Sprintf(`tr[data-job="%d"] [data-field=rows]`, slow.ID)); rows != "1" {
+		t.Errorf("rows of the slow job in the list: %q, want 1", rows)
+	}
 
 	// The secret: hidden until asked, then rotated.
 	run("open the account", chromedp.Click(css(`nav a[href="/console/account"]`)), chromedp.WaitVisible(css(`#rotate`)))

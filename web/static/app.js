@@ -89,7 +89,7 @@
         refresh(["facts", "rows", "deliveries", "actions"]);
       } else if (!shown) {
         var note = document.getElementById("new-jobs");
-        if (note && rec.status === "pending") note.hidden = false;
+        if (note) note.hidden = false;
       }
     });
     src.addEventListener("delivery", function () {
