@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -271,3 +272,24 @@ func TestCursorText(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestEventsOutliveReadTimeout: a server's ReadTimeout does not end a
+// stream.
+func TestEventsOutliveReadTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.Heartbeat = 50 * time.Millisecond })
+	srv := httptest.NewUnstartedServer(b.console)
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	orig := b.srv
+	t.Cleanup(orig.Close)
+	b.srv = srv
+	c := b.stream("", keyHeader(b.keyA))
+	start := time.Now()
+	for time.Since(start) < time.Second {
+		if m := c.next(); m.Event != "heartbeat" {
+			t.Fatalf("got %+v, want heartbeats", m)
+		}
+	}
+}
