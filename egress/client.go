@@ -1,12 +1,14 @@
 package egress
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -80,6 +82,20 @@ type Options struct {
 	// MaxIdleConnsPerHost caps idle pooled connections per host. Zero or
 	// negative means 16.
 	MaxIdleConnsPerHost int
+
+	// Allow lists prefixes the guard lets through although they lie in a
+	// refused range, leaving every other refusal in place: one internal host
+	// an operator means to reach, or, in tests, exactly the address of a
+	// local test server. Nil allows nothing extra. Ignored when
+	// AllowPrivateNetworks is set (everything is allowed then).
+	Allow []netip.Prefix
+
+	// AllowHosts are host names (or IP literals) the guard lets through by
+	// name, whatever they resolve to: a service the operator configured
+	// explicitly on a private address, such as a local LLM server
+	// (TRAWL_LLM_URL). Matching is exact and case-insensitive, without the
+	// port; every other host is guarded as usual.
+	AllowHosts []string
 }
 
 // guardConfig holds knobs that exist only so this package's tests can run
@@ -94,6 +110,21 @@ type guardConfig struct {
 	// address; tests use it as a tripwire that refuses anything that is not
 	// loopback.
 	afterGuard func(network, address string) error
+}
+
+// with returns cfg with o.Allow added to its allowed prefixes.
+func (cfg guardConfig) with(o Options) guardConfig {
+	if len(o.Allow) == 0 {
+		return cfg
+	}
+	allow := slices.Clone(cfg.allow)
+	for _, p := range o.Allow {
+		if !slices.Contains(allow, p) {
+			allow = append(allow, p)
+		}
+	}
+	cfg.allow = allow
+	return cfg
 }
 
 // NewTransport returns a new *http.Transport whose every connection is
@@ -129,12 +160,13 @@ func newClient(o Options, cfg guardConfig) *http.Client {
 }
 
 func newTransport(o Options, cfg guardConfig) *http.Transport {
+	cfg = cfg.with(o)
 	perHost := o.MaxIdleConnsPerHost
 	if perHost <= 0 {
 		perHost = defaultMaxIdleConnsPerHost
 	}
 	t := &http.Transport{
-		DialContext:           newDialer(o, cfg).DialContext,
+		DialContext:           allowHosts(o, newDialer(o, cfg).DialContext),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          maxIdleConns,
 		MaxIdleConnsPerHost:   perHost,
@@ -158,6 +190,7 @@ func newTransport(o Options, cfg guardConfig) *http.Transport {
 // are made with. The guard lives in its Control hook, which runs after DNS
 // resolution and socket creation but before connect, once per address tried.
 func newDialer(o Options, cfg guardConfig) *net.Dialer {
+	cfg = cfg.with(o)
 	timeout := o.ConnectTimeout
 	if timeout <= 0 {
 		timeout = defaultConnectTimeout
@@ -268,5 +301,21 @@ func checkRedirect(follow bool) func(*http.Request, []*http.Request) error {
 			return fmt.Errorf("egress: stopped after %d redirects", maxRedirects)
 		}
 		return nil
+	}
+}
+
+// allowHosts returns dial, or, when o names hosts to let through, a dial
+// that connects to those hosts without the guard.
+func allowHosts(o Options, dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if len(o.AllowHosts) == 0 || o.AllowPrivateNetworks {
+		return dial
+	}
+	plain := newDialer(Options{ConnectTimeout: o.ConnectTimeout, AllowPrivateNetworks: true}, guardConfig{})
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err == nil && slices.ContainsFunc(o.AllowHosts, func(h string) bool { return strings.EqualFold(strings.Trim(h, "[]"), host) }) {
+			return plain.DialContext(ctx, network, addr)
+		}
+		return dial(ctx, network, addr)
 	}
 }

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -491,5 +492,34 @@ func TestDialerGuard(t *testing.T) {
 	}
 	if d := newDialer(Options{}, guardConfig{}); d.Control == nil {
 		t.Error("default: got no Control hook, want the guard")
+	}
+}
+
+func TestAllowLetsThroughOnlyThePrefix(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	dial := NewDialContext(Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	c, err := dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("dial the allowed address: %v", err)
+	}
+	c.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	_, err = dial(context.Background(), "tcp", net.JoinHostPort("127.0.0.2", port))
+	if !IsBlocked(err) {
+		t.Fatalf("dial 127.0.0.2: got %v, want a guard refusal", err)
 	}
 }

@@ -21,6 +21,9 @@ type createJobInput struct {
 }
 
 func (s *server) createJob(ctx context.Context, in *createJobInput) (*jobOutput, error) {
+	if err := s.checkQuota(ctx); err != nil {
+		return nil, err
+	}
 	// huma reuses the body's buffer after the handler returns, so Create
 	// gets a copy it may keep.
 	job, err := s.jobs.Create(ctx, accountFrom(ctx).ID, in.Slug, bytes.Clone(in.RawBody))

@@ -24,6 +24,8 @@ var wantRoutes = []string{
 	"GET /scrapers",
 	"GET /healthz",
 	"GET /readyz",
+	"GET /user/me",
+	"GET /user/me/usage",
 	"GET /openapi.json",
 	"GET /openapi.yaml",
 }
@@ -200,7 +202,7 @@ func TestOpenAPIYAML(t *testing.T) {
 // TestOpenAPIWithARealScraper documents the crawler's own schema verbatim.
 func TestOpenAPIWithARealScraper(t *testing.T) {
 	t.Parallel()
-	info := crawler.New(nil).Info()
+	info := crawler.New(nil, nil).Info()
 	b := setup(t, func(c *Config) { c.Scrapers = []scrape.Info{info} })
 	doc := serveSpec(t, b)
 	want, err := json.Marshal(info.Params)

@@ -28,6 +28,7 @@ func formatTimePtr(t *time.Time) *string {
 // is the JSON key order.
 type jobRecord struct {
 	ID            int64           `json:"id" doc:"The job's id."`
+	ScraperID     int             `json:"scraperId" doc:"The scraper's number: its position in GET /scrapers, from 1."`
 	Status        jobStatus       `json:"status"`
 	StopReason    *string         `json:"stopReason" doc:"Why the job ended early: data_limit_exceeded (it reached its limit; status finished), stopped (a client stopped it), or the error of a failed job. null otherwise."`
 	Scraper       scraperRef      `json:"scraper"`
@@ -39,6 +40,7 @@ type jobRecord struct {
 	StartedAt     *string         `json:"startedAt" format:"date-time" doc:"null until the job starts."`
 	FinishedAt    *string         `json:"finishedAt" format:"date-time" doc:"null until the job ends."`
 	Data          *DataLinks      `json:"data"`
+	Columns       []string        `json:"columns" doc:"The fields of the job's rows, in export order."`
 }
 
 // stoppedJob is the answer to DELETE: the record with jobId in place of id,
@@ -46,6 +48,7 @@ type jobRecord struct {
 // converts to the other.
 type stoppedJob struct {
 	ID            int64           `json:"jobId" doc:"The job's id."`
+	ScraperID     int             `json:"scraperId" doc:"The scraper's number: its position in GET /scrapers, from 1."`
 	Status        jobStatus       `json:"status"`
 	StopReason    *string         `json:"stopReason" doc:"Why the job ended early: data_limit_exceeded, stopped, or the error of a failed job; null otherwise."`
 	Scraper       scraperRef      `json:"scraper"`
@@ -57,6 +60,7 @@ type stoppedJob struct {
 	StartedAt     *string         `json:"startedAt" format:"date-time"`
 	FinishedAt    *string         `json:"finishedAt" format:"date-time"`
 	Data          *DataLinks      `json:"data"`
+	Columns       []string        `json:"columns"`
 }
 
 type scraperRef struct {
@@ -113,6 +117,12 @@ func (s *server) record(j *trawl.Job) jobRecord {
 	if s.links != nil {
 		r.Data = s.links(j)
 	}
+	r.Columns = []string{}
+	for i, sc := range s.scrapers {
+		if sc.Slug == j.Scraper {
+			r.ScraperID, r.Columns = i+1, sc.Columns
+		}
+	}
 	return r
 }
 
@@ -120,6 +130,7 @@ func (s *server) record(j *trawl.Job) jobRecord {
 type row struct {
 	ID        string          `json:"id" format:"uuid" doc:"The row's id."`
 	JobID     int64           `json:"jobId"`
+	DataID    string          `json:"dataId" format:"uuid" doc:"The row's id again, where HasData's rows carry a dataId."`
 	Data      json.RawMessage `json:"data" doc:"The scraper's row object."`
 	CreatedAt string          `json:"createdAt" format:"date-time"`
 	UpdatedAt string          `json:"updatedAt" format:"date-time" doc:"Rows never change: the same as createdAt."`
@@ -127,7 +138,7 @@ type row struct {
 
 func toRow(r *trawl.Row) row {
 	created := formatTime(r.CreatedAt)
-	return row{ID: r.ID, JobID: r.JobID, Data: r.Data, CreatedAt: created, UpdatedAt: created}
+	return row{ID: r.ID, JobID: r.JobID, DataID: r.ID, Data: r.Data, CreatedAt: created, UpdatedAt: created}
 }
 
 // pageMeta is the paging block of a results or jobs page, in the shape of

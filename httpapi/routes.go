@@ -103,6 +103,8 @@ func (s *server) addRoutes(api huma.API) {
 		Responses:   map[string]*huma.Response{"503": unavailableResponse(api)},
 	}), s.readyz)
 
+	s.addPageRoutes(api) // /scrape/web, /user/me, /apis
+
 	huma.Register(api, s.public(api, specOperation("openapi-json", "/openapi.json", "application/openapi+json")), s.openAPIJSON)
 	huma.Register(api, s.public(api, specOperation("openapi-yaml", "/openapi.yaml", "application/openapi+yaml")), s.openAPIYAML)
 }

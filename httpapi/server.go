@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -114,6 +115,18 @@ type Config struct {
 	// Nodes lists the trawl processes sharing the database and how long ago
 	// each renewed its liveness record; nil leaves GET /nodes out.
 	Nodes func(ctx context.Context) ([]Node, error)
+	// Web serves /scrape/web and the catalogue (GET /apis); nil leaves them
+	// out.
+	Web WebScraper
+	// WebConcurrency is how many /scrape/web calls one account may have in
+	// flight; default DefaultWebConcurrency.
+	WebConcurrency int
+	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
+	// quota); nil counts nothing and reports every account unlimited.
+	Usage Usage
+	// Rendering reports the headless browser in GET /user/me; nil reports
+	// rendering off.
+	Rendering func() Rendering
 }
 
 // server holds one API's dependencies and its router.
@@ -131,6 +144,10 @@ type server struct {
 	accounts  Accounts
 	nodes     func(ctx context.Context) ([]Node, error)
 	exports   *Exports
+	web       WebScraper
+	webSlots  *slots
+	usage     Usage
+	rendering func() Rendering
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -173,6 +190,10 @@ func newServer(c Config) *server {
 		accounts:  c.Accounts,
 		exports:   c.Exports,
 		nodes:     c.Nodes,
+		web:       c.Web,
+		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
+		usage:     c.Usage,
+		rendering: c.Rendering,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

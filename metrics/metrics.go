@@ -31,6 +31,7 @@ type Metrics struct {
 	latency   prometheus.Histogram
 	delivered prometheus.Histogram
 	rows      *prometheus.CounterVec
+	browser   *browserMetrics
 }
 
 // New returns the metrics, reading jobs and queues from src at each scrape.
@@ -55,7 +56,9 @@ func New(src Source, log *slog.Logger) *Metrics {
 			Name: "trawl_rows_stored_total",
 			Help: "Result rows stored, by scraper.",
 		}, []string{"scraper"}),
+		browser: newBrowserMetrics(),
 	}
+	m.registry.MustRegister(m.browser.collectors()...)
 	m.registry.MustRegister(m.attempts, m.latency, m.delivered, m.rows,
 		&dbCollector{src: src, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -55,8 +55,9 @@ type ProxyPool struct {
 
 type proxyState struct {
 	url       *url.URL
-	failures  int       // connect failures in a row
-	deadUntil time.Time // out of the rotation until then
+	label     ProxyLabel // from the entry's #type=…&country=…; zero when unlabelled
+	failures  int        // connect failures in a row
+	deadUntil time.Time  // out of the rotation until then
 }
 
 // NewProxyPool parses raw, a list of proxy URLs (blank entries are skipped),
@@ -89,7 +90,12 @@ func NewProxyPool(raw []string, o ProxyPoolOptions) (*ProxyPool, error) {
 		default:
 			return nil, fmt.Errorf("%q: scheme must be http, https, socks5 or socks5h", redactProxy(r))
 		}
-		p.proxies = append(p.proxies, &proxyState{url: u})
+		label, err := parseProxyLabel(u.Fragment)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", redactProxy(r), err)
+		}
+		u.Fragment, u.RawFragment = "", ""
+		p.proxies = append(p.proxies, &proxyState{url: u, label: label})
 	}
 	if len(p.proxies) == 0 {
 		return nil, nil
@@ -134,12 +140,20 @@ func (p *ProxyPool) Proxy(req *http.Request) (*url.URL, error) {
 		return nil, nil
 	}
 	now := p.opts.Now()
+	var want ProxyLabel
+	if req != nil {
+		want, _ = req.Context().Value(proxyLabelKey{}).(ProxyLabel)
+	}
+	labelled := p.Labelled()
 	p.mu.Lock()
 	var chosen *url.URL
 	soonest := time.Duration(-1)
 	for range p.proxies {
 		ps := p.proxies[p.next]
 		p.next = (p.next + 1) % len(p.proxies)
+		if labelled && !ps.label.matches(want) {
+			continue
+		}
 		if !now.Before(ps.deadUntil) {
 			chosen = ps.url
 			break
@@ -149,6 +163,9 @@ func (p *ProxyPool) Proxy(req *http.Request) (*url.URL, error) {
 		}
 	}
 	p.mu.Unlock()
+	if chosen == nil && soonest < 0 {
+		return nil, fmt.Errorf("%w: no proxy is labelled %s", ErrNoProxy, want)
+	}
 	if chosen == nil {
 		return nil, fmt.Errorf("%w: all %d proxies failed to connect recently; the first is tried again in %s",
 			ErrNoProxy, len(p.proxies), soonest.Round(time.Second))

@@ -193,6 +193,9 @@ type Tx interface {
 	InsertEvent(e *trawl.Event) error
 	// Event reads an event for update.
 	Event(id string) (*trawl.Event, error)
+	// EventWithOutbox reads an event and its job's outbox for update, in one
+	// query: what recording a delivery attempt needs.
+	EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error)
 	// UpdateEvent writes an event's state, attempt count and delivery time.
 	UpdateEvent(e *trawl.Event) error
 	// RecordAttempt stores one delivery attempt and sets its ID.

@@ -22,6 +22,7 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP API and the workers."`
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`
 	Keys    keysCmd    `cmd:"" help:"Manage API keys."`
+	Quota   quotaCmd   `cmd:"" help:"Show or set an account's credit quota (past it, jobs and /scrape/web calls are 403)."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 

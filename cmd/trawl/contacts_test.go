@@ -82,13 +82,13 @@ func TestContactsEndToEnd(t *testing.T) {
 			"phoneNumbers": []any{"+442079460958"},
 			"linkedin":     []any{"https://www.linkedin.com/company/acme-widgets"},
 			"instagram":    []any{"https://www.instagram.com/acmewidgets"},
-			"xcom":         none, "facebook": none, "youtube": none, "tiktok": none, "pinterest": none, "github": none,
+			"xcom":         none, "facebook": none, "youtube": none, "tiktok": none, "pinterest": none, "github": none, "dribbble": none, "clutch": none,
 			"pagesVisited": []any{web.URL + "/", web.URL + "/contact"},
 		},
 		{
 			"url": gone.URL + "/about", "domain": "127.0.0.1",
 			"emails": none, "phoneNumbers": none, "linkedin": none, "xcom": none, "facebook": none, "instagram": none,
-			"youtube": none, "tiktok": none, "pinterest": none, "github": none, "pagesVisited": none,
+			"youtube": none, "tiktok": none, "pinterest": none, "github": none, "dribbble": none, "clutch": none, "pagesVisited": none,
 			"error": "Page not found",
 		},
 	}
@@ -115,8 +115,8 @@ func TestContactsEndToEnd(t *testing.T) {
 	}) bool {
 		return s.Slug == "contacts"
 	})
-	if i < 0 || len(list.Data[i].Columns) != 14 {
-		t.Errorf("GET /scrapers: %+v, want the contacts scraper with 14 columns", list.Data)
+	if i < 0 || len(list.Data[i].Columns) != 16 {
+		t.Errorf("GET /scrapers: %+v, want the contacts scraper with 16 columns", list.Data)
 	}
 }
 

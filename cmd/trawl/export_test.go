@@ -112,7 +112,8 @@ func TestExportsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read CSV: %v", err)
 	}
-	wantHeader := []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html", "error"}
+	wantHeader := []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html",
+		"headers", "extractedData", "aiResponse", "emails", "links", "screenshot", "error"}
 	if len(table) != len(rows)+1 || !slices.Equal(table[0][:len(wantHeader)], wantHeader) {
 		t.Fatalf("CSV: %d lines, header %v; want %d lines and the crawler's columns first", len(table), table[0], len(rows)+1)
 	}

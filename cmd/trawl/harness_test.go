@@ -54,7 +54,12 @@ func start(t *testing.T, env map[string]string, args ...string) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
 		client: &http.Client{Timeout: 10 * time.Second}, key: env["TRAWL_API_KEY"]}
-	getenv := func(k string) string { return env[k] }
+	getenv := func(k string) string {
+		if k == "TRAWL_NO_BROWSER" && env[k] == "" && env["TRAWL_CHROMIUM"] == "" {
+			return "true" // tests render only when they name a Chromium
+		}
+		return env[k]
+	}
 	go func() {
 		in.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, in.stdout, in.stderr)
 	}()

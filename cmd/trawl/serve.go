@@ -28,12 +28,14 @@ import (
 
 type serveCmd struct {
 	dbFlags
+	pageFlags
+	browserFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
 	AllowPrivateNetworks   bool          `name:"allow-private-networks" env:"TRAWL_ALLOW_PRIVATE_NETWORKS" help:"Allow scrapes and webhooks to loopback, private and link-local addresses."`
 	Role                   string        `name:"role" env:"TRAWL_ROLE" default:"all" enum:"all,api,worker" help:"What this node does: ${enum}."`
-	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while."`
+	ProxyURLs              []string      `name:"proxy-urls" env:"TRAWL_PROXY_URLS" help:"Outbound proxies for scraping (http://, https:// or socks5://), comma-separated, used in turn; one that refuses connections sits out a while. An entry may end in a label, #type=datacenter&country=US, that proxyType and proxyCountry choose by."`
 	UserAgent              string        `name:"user-agent" env:"TRAWL_USER_AGENT" help:"User-Agent of scraper requests (default trawl/<version>)."`
 	ScrapeWorkers          int           `name:"scrape-workers" env:"TRAWL_SCRAPE_WORKERS" default:"16" help:"Tasks run at once on this node."`
 	AccountConcurrency     int           `name:"account-concurrency" env:"TRAWL_ACCOUNT_CONCURRENCY" default:"32" help:"Tasks of one account queued or running at once, across all nodes; the rest wait their turn, so one account's large job cannot hold up the others."`
@@ -131,8 +133,25 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	scrapers := scrape.NewRegistry(crawler.New(fetcher), contacts.New(fetcher), googleMaps)
 	mx := metrics.New(metricsSource{db}, log)
+	pool, err := c.startBrowser(ctx, log, fetcher, mx, c.AllowPrivateNetworks)
+	if err != nil {
+		return err
+	}
+	if pool != nil {
+		defer stopBrowser(pool, log)
+	}
+	shots, err := c.screenshots(db, exportKey, publicURL, log)
+	if err != nil {
+		return err
+	}
+	pages, err := c.pageEngine(fetcher, proxies, c.AllowPrivateNetworks, renderer(pool), shots)
+	if err != nil {
+		return err
+	}
+	contactsScraper := contacts.New(fetcher)
+	contactsScraper.Renderer = renderer(pool)
+	scrapers := scrape.NewRegistry(crawler.New(pages, fetcher), contactsScraper, googleMaps)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
@@ -145,6 +164,9 @@ func (c *serveCmd) Run(e *env) error {
 		Schedule:           schedule,
 		Logger:             log,
 		PerHostConcurrency: c.WebhookHostConcurrency,
+		// One account's receivers may hold half of this node's delivery
+		// workers; the other half stays for everyone else.
+		AccountConcurrency: max(1, c.WebhookWorkers/2),
 		Observer:           mx,
 		Links:              links,
 		Batch:              webhook.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
@@ -192,6 +214,9 @@ func (c *serveCmd) Run(e *env) error {
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
 	var console *web.Console
+	if shots != nil && c.Role != roleWorker {
+		root.Handle("GET /screenshots/", shots.Handler())
+	}
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
@@ -211,6 +236,11 @@ func (c *serveCmd) Run(e *env) error {
 			Nodes:     nodeList(eng),
 			Ready:     ready,
 			Events:    console.Events(),
+
+			Web:            pages,
+			WebConcurrency: c.WebConcurrency,
+			Usage:          usageStore(db),
+			Rendering:      renderingStatus(pool),
 		}))
 	}
 	srv := &http.Server{

@@ -5,7 +5,7 @@ import (
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
-	"github.com/trawlhq/trawl/scrape/crawler"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // MaxURLs is the most websites one job reads.
@@ -17,6 +17,9 @@ type Params struct {
 	URLs             []string `json:"urls"`
 	MaxPagesPerSite  int      `json:"maxPagesPerSite"`
 	RespectRobotsTxt bool     `json:"respectRobotsTxt"`
+	// JSRendering loads the pages in the headless browser, when this trawl
+	// has one (otherwise they are fetched).
+	JSRendering bool `json:"jsRendering,omitempty"`
 }
 
 // input is the create body as sent; fields are raw so that a wrong type is
@@ -25,6 +28,7 @@ type input struct {
 	URLs             json.RawMessage `json:"urls"`
 	MaxPagesPerSite  json.RawMessage `json:"maxPagesPerSite"`
 	RespectRobotsTxt json.RawMessage `json:"respectRobotsTxt"`
+	JSRendering      json.RawMessage `json:"jsRendering"`
 }
 
 // ParseParams validates a contacts create body. A wrong value is an
@@ -35,15 +39,15 @@ func ParseParams(body []byte) (*Params, error) {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, trawl.Errorf(trawl.EMALFORMED, "The request body is not valid JSON: %v.", err)
 	}
-	p := &Params{MaxPagesPerSite: DefaultMaxPages, RespectRobotsTxt: true}
+	p := &Params{MaxPagesPerSite: page.DefaultMaxPages, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	p.URLs = crawler.URLList(&v, "urls", in.URLs, MaxURLs)
+	p.URLs = page.URLList(&v, "urls", in.URLs, MaxURLs)
 
 	if scrape.Present(in.MaxPagesPerSite) {
 		n, err := scrape.StrictInt(in.MaxPagesPerSite)
-		if err != nil || n < 0 || n > MaxPages {
-			v.Add("maxPagesPerSite", "must be a whole number from 0 (the given page only) to %d", MaxPages)
+		if err != nil || n < 0 || n > page.MaxPages {
+			v.Add("maxPagesPerSite", "must be a whole number from 0 (the given page only) to %d", page.MaxPages)
 		} else {
 			p.MaxPagesPerSite = n
 		}
@@ -53,6 +57,11 @@ func ParseParams(body []byte) (*Params, error) {
 			v.Add("respectRobotsTxt", "must be true or false")
 		}
 	}
+	if scrape.Present(in.JSRendering) {
+		if err := json.Unmarshal(in.JSRendering, &p.JSRendering); err != nil {
+			v.Add("jsRendering", "must be true or false")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -60,8 +69,8 @@ func ParseParams(body []byte) (*Params, error) {
 }
 
 // options turns a job's parameters into Extract options.
-func (p *Params) options() Options {
-	o := Options{MaxPages: p.MaxPagesPerSite, IgnoreRobots: !p.RespectRobotsTxt}
+func (p *Params) options() page.SiteOptions {
+	o := page.SiteOptions{MaxPages: p.MaxPagesPerSite, IgnoreRobots: !p.RespectRobotsTxt}
 	if o.MaxPages == 0 {
 		o.MaxPages = -1 // the given page only
 	}

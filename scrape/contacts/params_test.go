@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 func TestParseParams(t *testing.T) {
@@ -20,7 +22,7 @@ func TestParseParams(t *testing.T) {
 			&Params{URLs: []string{"https://acme-tools.de/"}, MaxPagesPerSite: 5, RespectRobotsTxt: true}, "", ""},
 		{"everything, unknown fields ignored", `{"urls":["http://a.example/","http://a.example/","https://b.example/x"],
 			"maxPagesPerSite":0,"respectRobotsTxt":false,"limit":5,"webhook":{"url":"https://h.example/"},"jsRendering":true}`,
-			&Params{URLs: []string{"http://a.example/", "https://b.example/x"}, MaxPagesPerSite: 0}, "", ""},
+			&Params{URLs: []string{"http://a.example/", "https://b.example/x"}, MaxPagesPerSite: 0, JSRendering: true}, "", ""},
 		{"max pages 20", `{"urls":["https://e.org/"],"maxPagesPerSite":20}`,
 			&Params{URLs: []string{"https://e.org/"}, MaxPagesPerSite: 20, RespectRobotsTxt: true}, "", ""},
 		{"no urls", `{}`, nil, "urls", trawl.EINVALID},
@@ -73,10 +75,10 @@ func TestParamsOptions(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		p    Params
-		want Options
+		want page.SiteOptions
 	}{
-		{Params{MaxPagesPerSite: 5, RespectRobotsTxt: true}, Options{MaxPages: 5}},
-		{Params{MaxPagesPerSite: 0, RespectRobotsTxt: false}, Options{MaxPages: -1, IgnoreRobots: true}},
+		{Params{MaxPagesPerSite: 5, RespectRobotsTxt: true}, page.SiteOptions{MaxPages: 5}},
+		{Params{MaxPagesPerSite: 0, RespectRobotsTxt: false}, page.SiteOptions{MaxPages: -1, IgnoreRobots: true}},
 	} {
 		if got := tt.p.options(); got != tt.want {
 			t.Errorf("%+v.options(): got %+v, want %+v", tt.p, got, tt.want)

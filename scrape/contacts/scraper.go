@@ -7,6 +7,7 @@ import (
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // Slug is the contacts scraper's path segment: POST /scrapers/contacts/jobs.
@@ -16,6 +17,9 @@ const Slug = "contacts"
 // Extract.
 type Scraper struct {
 	fetcher *scrape.Fetcher
+	// Renderer, when set, renders the pages of jobs asked for with
+	// jsRendering; nil fetches them. Set it before the scraper is used.
+	Renderer page.Renderer
 }
 
 // New returns a contacts scraper that fetches through f.
@@ -31,13 +35,7 @@ type task struct {
 }
 
 // Columns are the row's fields, in export order.
-func Columns() []string {
-	cols := []string{"url", "domain", "emails", "phoneNumbers"}
-	for _, n := range networks() {
-		cols = append(cols, string(n))
-	}
-	return append(cols, "pagesVisited", "error")
-}
+func Columns() []string { return page.ContactColumns() }
 
 // Info implements scrape.Scraper.
 func (s *Scraper) Info() scrape.Info {
@@ -50,9 +48,11 @@ func (s *Scraper) Info() scrape.Info {
 		OneRowPerTask: true,
 		Params: scrape.BodySchema([]string{"urls"}, map[string]any{
 			"urls": scrape.URLsSchema(MaxURLs, "Websites (http or https); one row each."),
-			"maxPagesPerSite": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxPages, "default": DefaultMaxPages,
+			"maxPagesPerSite": map[string]any{"type": "integer", "minimum": 0, "maximum": page.MaxPages, "default": page.DefaultMaxPages,
 				"description": "Same-site pages read after the given one, likeliest to hold contacts first; 0 = the given page only."},
 			"respectRobotsTxt": scrape.RobotsSchema(),
+			"jsRendering": map[string]any{"type": "boolean", "default": false,
+				"description": "Load the pages in a headless browser, when this trawl has one; otherwise they are fetched."},
 		}),
 	}
 }
@@ -95,7 +95,11 @@ func (s *Scraper) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 	if err := json.Unmarshal(tk.Payload, &t); err != nil {
 		return nil, fmt.Errorf("read contacts task: %w", err)
 	}
-	c, credits, err := Extract(ctx, s.fetcher, t.URL, p.options())
+	opts := p.options()
+	if p.JSRendering {
+		opts.Renderer = s.Renderer
+	}
+	c, credits, err := page.Extract(ctx, s.fetcher, t.URL, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape"
 )
 
 func TestScraper(t *testing.T) {
@@ -58,10 +61,14 @@ func TestScraper(t *testing.T) {
 		"url": srv.URL + "/", "domain": "127.0.0.1",
 		"emails": []any{"hi@acme-tools.com"}, "phoneNumbers": []any{"+442079460958"},
 		"linkedin": []any{}, "xcom": []any{}, "facebook": []any{}, "instagram": []any{}, "youtube": []any{},
-		"tiktok": []any{}, "pinterest": []any{}, "github": []any{},
+		"tiktok": []any{}, "pinterest": []any{}, "github": []any{}, "dribbble": []any{}, "clutch": []any{},
 		"pagesVisited": []any{srv.URL + "/", srv.URL + "/contact"},
 	}
 	if diff := cmp.Diff(want, row); diff != "" {
 		t.Errorf("row (-want +got):\n%s", diff)
 	}
+}
+
+func newFetcher(c *http.Client) *scrape.Fetcher {
+	return scrape.NewFetcher(scrape.FetcherOptions{Client: c, PerHostRate: 1000, RetryBaseDelay: time.Millisecond})
 }

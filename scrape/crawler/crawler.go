@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // Slug is the crawler's path segment: POST /scrapers/crawler/jobs.
@@ -22,28 +23,41 @@ const busyPatience = 300 * time.Millisecond
 // Crawler is the website crawler: from each start URL it follows HTML links on
 // the same host, breadth first up to maxDepth, one task and one row per URL.
 type Crawler struct {
+	engine  *page.Engine
 	fetcher *scrape.Fetcher
 }
 
-// New returns a crawler that fetches through f.
-func New(f *scrape.Fetcher) *Crawler {
-	return &Crawler{fetcher: f}
+// New returns a crawler that reads pages with e, which fetches through f.
+func New(e *page.Engine, f *scrape.Fetcher) *Crawler {
+	return &Crawler{engine: e, fetcher: f}
 }
 
 var _ scrape.Scraper = (*Crawler)(nil)
 
 // Row is one crawled URL. Exactly the output formats the job asked for are
-// present; error is set when the page could not be scraped.
+// present; "json" adds the response headers. The extraction fields are
+// present when their option was given; error is set when the page could not
+// be scraped.
 type Row struct {
-	URL        string  `json:"url"`
-	StatusCode *int    `json:"statusCode"`
-	StatusText string  `json:"statusText,omitempty"`
-	Title      string  `json:"title,omitempty"`
-	Depth      int     `json:"depth"`
-	Text       *string `json:"text,omitempty"`
-	Markdown   *string `json:"markdown,omitempty"`
-	HTML       *string `json:"html,omitempty"`
-	Error      string  `json:"error,omitempty"`
+	URL           string            `json:"url"`
+	StatusCode    *int              `json:"statusCode"`
+	StatusText    string            `json:"statusText,omitempty"`
+	Title         string            `json:"title,omitempty"`
+	Depth         int               `json:"depth"`
+	Text          *string           `json:"text,omitempty"`
+	Markdown      *string           `json:"markdown,omitempty"`
+	HTML          *string           `json:"html,omitempty"`
+	Headers       map[string]string `json:"headers,omitempty"`
+	ExtractedData map[string]any    `json:"extractedData,omitempty"`
+	// AIResponse is the model's answer as a JSON-encoded string, which is
+	// how HasData's clients read it from a crawl's rows.
+	AIResponse *string   `json:"aiResponse,omitempty"`
+	Emails     *[]string `json:"emails,omitempty"`
+	Links      *[]string `json:"links,omitempty"`
+	// Screenshot is the signed link of the page's screenshot (jsRendering
+	// with screenshot).
+	Screenshot string `json:"screenshot,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // task is the payload of one crawl task.
@@ -58,24 +72,29 @@ type task struct {
 // Info implements scrape.Scraper.
 func (c *Crawler) Info() scrape.Info {
 	return scrape.Info{
-		Slug:          Slug,
-		Name:          "Website crawler",
-		Description:   "Crawls websites from start URLs, following links on the same host, and returns each page's text, Markdown or HTML.",
-		Columns:       []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html", "error"},
+		Slug:        Slug,
+		Name:        "Website crawler",
+		Description: "Crawls websites from start URLs, following links on the same host, and returns each page's text, Markdown or HTML.",
+		Columns: []string{"url", "statusCode", "statusText", "title", "depth", "text", "markdown", "html",
+			"headers", "extractedData", "aiResponse", "emails", "links", "screenshot", "error"},
 		OneRowPerTask: true,
-		Params: scrape.BodySchema([]string{"urls"}, map[string]any{
-			"urls": scrape.URLsSchema(MaxURLs, "Start URLs (http or https)."),
-			"maxDepth": map[string]any{"type": "integer", "minimum": 0, "maximum": MaxDepth, "default": 1,
-				"description": "How many links away from a start page to go; 0 = the start pages only."},
-			"includePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-				"description": "Follow only links whose path matches one of these regular expressions."},
-			"excludePaths": map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-				"description": "Never follow links whose path matches one of these regular expressions."},
-			"outputFormat": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": formats()},
-				"default": []string{FormatText}},
-			"respectRobotsTxt": scrape.RobotsSchema(),
-		}),
+		Params:        scrape.BodySchema([]string{"urls"}, props()),
 	}
+}
+
+// props is the create body's schema: the crawl's own fields and the page
+// options.
+func props() map[string]any {
+	p := page.OptionProps(page.Options{OutputFormat: []string{page.FormatText}})
+	p["urls"] = scrape.URLsSchema(MaxURLs, "Start URLs (http or https).")
+	p["maxDepth"] = map[string]any{"type": "integer", "minimum": 0, "maximum": MaxDepth, "default": 1,
+		"description": "How many links away from a start page to go; 0 = the start pages only."}
+	p["includePaths"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+		"description": "Follow only links whose path matches one of these regular expressions."}
+	p["excludePaths"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"},
+		"description": "Never follow links whose path matches one of these regular expressions."}
+	p["respectRobotsTxt"] = scrape.RobotsSchema()
+	return p
 }
 
 // Parse implements scrape.Scraper.
@@ -83,6 +102,13 @@ func (c *Crawler) Parse(body json.RawMessage) (json.RawMessage, error) {
 	p, err := ParseParams(body)
 	if err != nil {
 		return nil, err
+	}
+	if c.engine != nil {
+		var v trawl.Invalid
+		c.engine.Check(&v, &p.Options)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(p)
 }
@@ -132,7 +158,7 @@ func (c *Crawler) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 	}
 	row := Row{URL: t.URL, Depth: t.Depth}
 	res := &scrape.Result{}
-	resp, err := c.fetcher.Fetch(ctx, scrape.Request{URL: t.URL, RespectRobots: p.RespectRobotsTxt})
+	pg, err := c.engine.Scrape(ctx, page.Request{URL: t.URL, Options: &p.Options, RespectRobots: p.RespectRobotsTxt})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err() // shutting down: the task runs again later
@@ -140,56 +166,70 @@ func (c *Crawler) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 		row.Error = scrape.DescribeError(err)
 		return rowResult(res, row)
 	}
-	row.StatusCode, row.StatusText = &resp.StatusCode, resp.Status
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		row.Error = scrape.StatusError(resp.StatusCode)
+	row.StatusCode, row.StatusText = &pg.StatusCode, pg.StatusText
+	if pg.StatusCode < 200 || pg.StatusCode > 299 {
+		row.Error = scrape.StatusError(pg.StatusCode)
 		return rowResult(res, row)
 	}
-	res.Credits = 1
-	contentType := resp.Header.Get("Content-Type")
-	if !IsHTML(contentType, resp.Body) {
-		mediaType, _, _ := mime.ParseMediaType(contentType)
+	res.Credits = pg.Credits
+	if !pg.IsHTML {
+		mediaType, _, _ := mime.ParseMediaType(pg.ContentType)
 		if mediaType == "" {
 			mediaType = "unknown"
 		}
 		row.Error = "Not an HTML page (content type " + mediaType + ")."
 		return rowResult(res, row)
 	}
-	final, err := url.Parse(resp.URL)
-	if err != nil {
-		final, _ = url.Parse(t.URL)
-	}
-	want := Formats{
-		Text:     slices.Contains(p.OutputFormat, FormatText),
-		Markdown: slices.Contains(p.OutputFormat, FormatMarkdown),
-		HTML:     slices.Contains(p.OutputFormat, FormatHTML),
-	}
-	page, err := ParsePage(resp.Body, contentType, final, want)
-	if err != nil {
-		row.Error = "Could not read the page: " + err.Error()
-		return rowResult(res, row)
-	}
-	row.Title = page.Title
-	if want.Text {
-		row.Text = &page.Text
-	}
-	if want.Markdown {
-		row.Markdown = &page.Markdown
-	}
-	if want.HTML {
-		row.HTML = &page.HTML
-	}
-	if resp.Truncated {
+	fillRow(&row, pg, &p.Options)
+	if pg.Truncated {
 		row.Error = "The page was cut at the body size limit; the row holds its start."
 	}
 	if t.Depth < p.MaxDepth {
-		next, err := c.follow(&p, t, page.Links)
+		next, err := c.follow(&p, t, pg.PageLinks)
 		if err != nil {
 			return nil, err
 		}
 		res.Next = next
 	}
 	return rowResult(res, row)
+}
+
+// fillRow copies a read page into its row.
+func fillRow(row *Row, pg *page.Result, o *page.Options) {
+	row.Title = pg.Title
+	if o.Wants(page.FormatText) {
+		row.Text = pg.Text
+	}
+	if o.Wants(page.FormatMarkdown) {
+		row.Markdown = pg.Markdown
+	}
+	if o.Wants(page.FormatHTML) {
+		row.HTML = pg.HTML
+	}
+	if o.Wants(page.FormatJSON) {
+		row.Headers = make(map[string]string, len(pg.Header))
+		for k := range pg.Header {
+			row.Headers[strings.ToLower(k)] = pg.Header.Get(k)
+		}
+	}
+	if len(o.ExtractRules) > 0 {
+		row.ExtractedData = pg.ExtractedData
+	}
+	if pg.AIResponse != nil {
+		b, _ := json.Marshal(pg.AIResponse)
+		s := string(b)
+		row.AIResponse = &s
+		if pg.AIError != "" {
+			row.Error = "AI extraction failed: " + pg.AIError
+		}
+	}
+	if o.ExtractEmails {
+		row.Emails = &pg.Emails
+	}
+	if o.ExtractLinks {
+		row.Links = &pg.Links
+	}
+	row.Screenshot = pg.ScreenshotURL
 }
 
 // follow turns a page's links into tasks one level deeper: same host as the
@@ -202,7 +242,7 @@ func (c *Crawler) follow(p *Params, t task, links []string) ([]trawl.TaskSpec, e
 	var out []trawl.TaskSpec
 	for _, link := range links {
 		u, err := url.Parse(link)
-		if err != nil || !SameHost(u, t.Host) || !m.allows(u.Path) || link == t.URL {
+		if err != nil || !page.SameHost(u, t.Host) || !m.allows(u.Path) || link == t.URL {
 			continue
 		}
 		spec, err := taskSpec(task{URL: link, Depth: t.Depth + 1, Host: t.Host})

@@ -1,11 +1,9 @@
 // Package crawler implements trawl's website crawler scraper: starting from
-// a URL it fetches HTML pages of one site, keeps each page's title, text,
-// Markdown and HTML as a row, and follows the page's links to further pages.
+// a URL it fetches HTML pages of one site, keeps each page's title and the
+// output formats the job asked for as a row, and follows the page's links to
+// further pages on the same host.
 //
-// This package holds the pure, network-free part: [ParsePage] turns the bytes
-// of one fetched response into a [Page] (charset decoding, text and Markdown
-// extraction, link discovery), [IsHTML] decides whether a response is worth
-// parsing at all, and [NormalizeURL] and [SameHost] give the crawl one
-// canonical form for every URL so the same page is never queued twice and
-// the crawl stays on its site. All of them are safe for concurrent use.
+// What it reads from a page (charset, text, Markdown, links, page options)
+// is the page package's; this package holds the crawl: its parameters, the
+// path patterns, and one task per URL.
 package crawler

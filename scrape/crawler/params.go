@@ -3,13 +3,12 @@ package crawler
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // Parameter limits.
@@ -17,31 +16,23 @@ const (
 	MaxURLs     = 100
 	MaxDepth    = 20
 	maxPatterns = 50
-	maxURLLen   = 2048
 )
-
-// Output formats a row can carry.
-const (
-	FormatText     = "text"
-	FormatMarkdown = "markdown"
-	FormatHTML     = "html"
-)
-
-func formats() []string { return []string{FormatText, FormatMarkdown, FormatHTML} }
 
 // Params are a crawler job's parameters, normalised: defaults filled in, the
-// start URLs canonical.
+// start URLs canonical. The page options (outputFormat, extractRules…) apply
+// to every page of the crawl.
 type Params struct {
 	URLs             []string `json:"urls"`
 	MaxDepth         int      `json:"maxDepth"`
 	IncludePaths     []string `json:"includePaths"`
 	ExcludePaths     []string `json:"excludePaths"`
-	OutputFormat     []string `json:"outputFormat"`
 	RespectRobotsTxt bool     `json:"respectRobotsTxt"`
+	page.Options
 }
 
 // input is the create body as sent; fields are raw so that a wrong type is
-// reported against its own field.
+// reported against its own field. The page options are read by
+// page.ParseOptions.
 type input struct {
 	URLs             json.RawMessage `json:"urls"`
 	MaxDepth         json.RawMessage `json:"maxDepth"`
@@ -57,10 +48,10 @@ func ParseParams(body []byte) (*Params, error) {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, trawl.Errorf(trawl.EMALFORMED, "The request body is not valid JSON: %v.", err)
 	}
-	p := &Params{MaxDepth: 1, OutputFormat: []string{FormatText}, RespectRobotsTxt: true}
+	p := &Params{MaxDepth: 1, RespectRobotsTxt: true}
 	var v trawl.Invalid
 
-	p.URLs = URLList(&v, "urls", in.URLs, MaxURLs)
+	p.URLs = page.URLList(&v, "urls", in.URLs, MaxURLs)
 
 	if scrape.Present(in.MaxDepth) {
 		if d, err := scrape.StrictInt(in.MaxDepth); err != nil || d < 0 || d > MaxDepth {
@@ -72,23 +63,9 @@ func ParseParams(body []byte) (*Params, error) {
 	p.IncludePaths = patterns("includePaths", in.IncludePaths, &v)
 	p.ExcludePaths = patterns("excludePaths", in.ExcludePaths, &v)
 
-	if scrape.Present(in.OutputFormat) {
-		list, ok := oneOrList(in.OutputFormat)
-		switch {
-		case !ok:
-			v.Add("outputFormat", "must be an array of formats (allowed: %s)", strings.Join(formats(), ", "))
-		case len(list) == 0:
-			v.Add("outputFormat", "must name at least one format (allowed: %s)", strings.Join(formats(), ", "))
-		default:
-			p.OutputFormat = nil
-			for i, f := range list {
-				if !slices.Contains(formats(), f) {
-					v.Add(fmt.Sprintf("outputFormat[%d]", i), "unknown format %q; allowed: %s", f, strings.Join(formats(), ", "))
-				} else if !slices.Contains(p.OutputFormat, f) {
-					p.OutputFormat = append(p.OutputFormat, f)
-				}
-			}
-		}
+	p.Options = page.ParseOptions(&v, body, page.Options{OutputFormat: []string{page.FormatText}})
+	if scrape.Present(in.OutputFormat) && len(p.OutputFormat) == 0 && v.Err() == nil {
+		v.Add("outputFormat", "must name at least one format (allowed: %s)", strings.Join(page.FormatNames(), ", "))
 	}
 	if scrape.Present(in.RespectRobotsTxt) {
 		if err := json.Unmarshal(in.RespectRobotsTxt, &p.RespectRobotsTxt); err != nil {
@@ -99,47 +76,6 @@ func ParseParams(body []byte) (*Params, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// URLList validates a required list of 1 to maxItems absolute http or https
-// URLs, each at most 2048 characters, and returns them canonical
-// ([NormalizeURL]) with repeats dropped. Each problem is added to v against
-// field ("urls") or the item ("urls[2]"). The contacts scraper takes its
-// URLs the same way.
-func URLList(v *trawl.Invalid, field string, raw json.RawMessage, maxItems int) []string {
-	if !scrape.Present(raw) {
-		v.Add(field, "is required: a list of 1 to %d http or https URLs", maxItems)
-		return nil
-	}
-	urls, ok := scrape.StringList(raw)
-	if !ok {
-		v.Add(field, "must be an array of strings")
-		return nil
-	}
-	if len(urls) == 0 || len(urls) > maxItems {
-		v.Add(field, "must hold 1 to %d URLs, not %d", maxItems, len(urls))
-		return nil
-	}
-	var out []string
-	for i, raw := range urls {
-		item := fmt.Sprintf("%s[%d]", field, i)
-		if len(raw) > maxURLLen {
-			v.Add(item, "must be at most %d characters", maxURLLen)
-			continue
-		}
-		u, err := url.Parse(strings.TrimSpace(raw))
-		if err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
-			var norm string
-			if norm, err = NormalizeURL(nil, u.String()); err == nil {
-				if !slices.Contains(out, norm) {
-					out = append(out, norm)
-				}
-				continue
-			}
-		}
-		v.Add(item, "must be an absolute http or https URL, not %q", raw)
-	}
-	return out
 }
 
 // patterns validates a list of path regexes.

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 func TestParseParams(t *testing.T) {
@@ -17,13 +19,13 @@ func TestParseParams(t *testing.T) {
 		field string // the field the error names
 	}{
 		{"defaults", `{"urls":["https://Example.org:443/a#x"]}`,
-			&Params{URLs: []string{"https://example.org/a"}, MaxDepth: 1, OutputFormat: []string{"text"}, RespectRobotsTxt: true}, ""},
+			&Params{URLs: []string{"https://example.org/a"}, MaxDepth: 1, Options: page.Options{OutputFormat: []string{"text"}}, RespectRobotsTxt: true}, ""},
 		{"everything", `{"urls":["http://a.example/","http://a.example/"],"maxDepth":3,"includePaths":["^/blog/"],"excludePaths":"\\.pdf$",
 			"outputFormat":["markdown","html","markdown"],"respectRobotsTxt":false,"limit":5,"jsRendering":true}`,
 			&Params{URLs: []string{"http://a.example/"}, MaxDepth: 3, IncludePaths: []string{"^/blog/"}, ExcludePaths: []string{`\.pdf$`},
-				OutputFormat: []string{"markdown", "html"}}, ""},
+				Options: page.Options{OutputFormat: []string{"markdown", "html"}, JSRendering: true}}, ""},
 		{"single format string", `{"urls":["https://e.org/"],"outputFormat":"markdown"}`,
-			&Params{URLs: []string{"https://e.org/"}, MaxDepth: 1, OutputFormat: []string{"markdown"}, RespectRobotsTxt: true}, ""},
+			&Params{URLs: []string{"https://e.org/"}, MaxDepth: 1, Options: page.Options{OutputFormat: []string{"markdown"}}, RespectRobotsTxt: true}, ""},
 		{"no urls", `{}`, nil, "urls"},
 		{"urls not list", `{"urls":"https://e.org/"}`, nil, "urls"},
 		{"empty urls", `{"urls":[]}`, nil, "urls"},
@@ -36,7 +38,17 @@ func TestParseParams(t *testing.T) {
 		{"depth string", `{"urls":["https://e.org/"],"maxDepth":"2"}`, nil, "maxDepth"},
 		{"bad include", `{"urls":["https://e.org/"],"includePaths":["("]}`, nil, "includePaths[0]"},
 		{"bad exclude", `{"urls":["https://e.org/"],"excludePaths":["ok","[z-a]"]}`, nil, "excludePaths[1]"},
-		{"unknown format", `{"urls":["https://e.org/"],"outputFormat":["text","json"]}`, nil, "outputFormat[1]"},
+		{"unknown format", `{"urls":["https://e.org/"],"outputFormat":["text","xml"]}`, nil, "outputFormat[1]"},
+		{"json format", `{"urls":["https://e.org/"],"outputFormat":["json"],"extractRules":{"h":"h1"},"excludeTags":["nav"]}`,
+			&Params{URLs: []string{"https://e.org/"}, MaxDepth: 1, RespectRobotsTxt: true, Options: page.Options{OutputFormat: []string{"json"},
+				ExtractRules: map[string]string{"h": "h1"}, ExcludeTags: []string{"nav"}}}, ""},
+		{"bad exclude selector", `{"urls":["https://e.org/"],"excludeTags":["nav","div[["]}`, nil, "excludeTags[1]"},
+		{"bad include selector", `{"urls":["https://e.org/"],"includeOnlyTags":[">>"]}`, nil, "includeOnlyTags[0]"},
+		{"bad rule", `{"urls":["https://e.org/"],"extractRules":{"price":"span..x"}}`, nil, "extractRules.price"},
+		{"bad ai rule", `{"urls":["https://e.org/"],"aiExtractRules":{"p":{"type":"date"}}}`, nil, "aiExtractRules.p.type"},
+		{"bad header", `{"urls":["https://e.org/"],"headers":{"X-A":"a\nb"}}`, nil, "headers.X-A"},
+		{"bad scenario", `{"urls":["https://e.org/"],"jsScenario":[{"hover":"a"}]}`, nil, "jsScenario[0].hover"},
+		{"bad proxy country", `{"urls":["https://e.org/"],"proxyCountry":"XX"}`, nil, "proxyCountry"},
 		{"empty formats", `{"urls":["https://e.org/"],"outputFormat":[]}`, nil, "outputFormat"},
 		{"robots not bool", `{"urls":["https://e.org/"],"respectRobotsTxt":"yes"}`, nil, "respectRobotsTxt"},
 	}

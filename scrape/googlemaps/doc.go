@@ -2,7 +2,7 @@
 // (POST /scrapers/google-maps/jobs): every keyword (and category) is searched
 // in every location, and each place found is one row, stored once per job
 // however many searches found it. With extractEmails each place's website is
-// read by the contacts extractor ([contacts.Extract]) before its row is
+// read by the contacts extractor ([page.Extract]) before its row is
 // stored, so a row arrives complete.
 //
 // Searches use the endpoint the Maps web app uses, over plain HTTP through

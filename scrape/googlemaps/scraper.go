@@ -12,7 +12,7 @@ import (
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
-	"github.com/trawlhq/trawl/scrape/contacts"
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 // Slug is the scraper's path segment: POST /scrapers/google-maps/jobs.
@@ -279,7 +279,7 @@ type row struct {
 	*Place
 	Emails       []string `json:"emails"`
 	PhoneNumbers []string `json:"phoneNumbers"`
-	contacts.Profiles
+	page.Profiles
 }
 
 // place writes one place's row. With extractEmails it first reads the
@@ -300,7 +300,7 @@ func (s *Scraper) place(ctx context.Context, p *Params, pt *placeTask) (*scrape.
 	case isSocial(site):
 		r.Profiles.Add(site)
 	default:
-		c, n, err := contacts.Extract(ctx, s.fetcher, site, contacts.Options{Region: pt.Region})
+		c, n, err := page.Extract(ctx, s.fetcher, site, page.SiteOptions{Region: pt.Region})
 		if err != nil {
 			return nil, fmt.Errorf("read the website of %q (%s): %w", pt.Place.Title, site, err)
 		}
@@ -321,14 +321,14 @@ func isSocial(site string) bool {
 		site = "http://" + site
 	}
 	u, err := url.Parse(site)
-	return err == nil && contacts.IsSocialHost(u.Hostname())
+	return err == nil && page.IsSocialHost(u.Hostname())
 }
 
 // fillEmpty turns every nil list into an empty one: the JSON has [] rather
 // than null, as the contacts scraper's rows do.
 func (r *row) fillEmpty() {
 	for _, l := range []*[]string{&r.Emails, &r.PhoneNumbers, &r.LinkedIn, &r.XCom, &r.Facebook, &r.Instagram,
-		&r.YouTube, &r.TikTok, &r.Pinterest, &r.GitHub} {
+		&r.YouTube, &r.TikTok, &r.Pinterest, &r.GitHub, &r.Dribbble, &r.Clutch} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -174,7 +174,7 @@ func TestExtractEmails(t *testing.T) {
 	none := []any{}
 	profiles := func(fb, ig []any) map[string]any {
 		return map[string]any{"linkedin": none, "xcom": none, "facebook": fb, "instagram": ig, "youtube": none,
-			"tiktok": none, "pinterest": none, "github": none}
+			"tiktok": none, "pinterest": none, "github": none, "dribbble": none, "clutch": none}
 	}
 	with := func(m map[string]any, more map[string]any) map[string]any {
 		for k, v := range more {

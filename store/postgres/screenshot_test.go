@@ -1,0 +1,18 @@
+package postgres_test
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/trawlhq/trawl/store/postgres/pgtest"
+	"github.com/trawlhq/trawl/store/storetest"
+)
+
+func TestScreenshots(t *testing.T) {
+	t.Parallel()
+	db := open(t, pgtest.URL(t))
+	if err := db.Migrate(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunScreenshots(t, db)
+}
