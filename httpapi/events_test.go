@@ -75,7 +75,7 @@ func TestJobAndAttemptJSON(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	job := b.store.jobs[7]
-	got, err := JobJSON(job, nil)
+	got, err := JobEncoder(b.config)(job)
 	if err != nil {
 		t.Fatal(err)
 	}

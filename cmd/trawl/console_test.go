@@ -232,8 +232,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The new-job form: a bad value comes back with the API's error next
 	// to its field; then the job is made.
 	run("open the form", chromedp.Click(css(`a.button[href="/console/new"]`)), chromedp.WaitVisible(css(`[name="p.urls"]`)))
+	shot("new-job")
 	run("submit a bad depth",
 		chromedp.SendKeys(css(`[name="p.urls"]`), site.URL+"/"),
+		chromedp.Click(css(`details.options summary`)),
 		chromedp.SetValue(css(`[name="p.maxDepth"]`), "99"),
 		chromedp.Click(css(`#create`)),
 		chromedp.WaitVisible(css(`#err\.maxDepth`)))
@@ -255,7 +257,6 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !strings.Contains(curl, "/scrapers/crawler/jobs") || !strings.Contains(curl, `"maxAttempts":1`) || !strings.Contains(curl, site.URL) {
 		t.Errorf("curl command: %q", curl)
 	}
-	shot("new-job")
 	run("create the job", chromedp.Click(css(`#create`)), chromedp.WaitVisible(css(`#rows`)))
 
 	// The job page follows the job live: no reload happens (the marker set

@@ -220,9 +220,7 @@ func (c *serveCmd) Run(e *env) error {
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
-		console = newConsole(db, svc, hooks, scrapers, signer, publicURL, exportKey, log)
-		mountConsole(root, console)
-		root.Handle("/", httpapi.New(httpapi.Config{
+		api := httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
 			Scrapers:  infos(scrapers),
@@ -235,13 +233,16 @@ func (c *serveCmd) Run(e *env) error {
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Nodes:     nodeList(eng),
 			Ready:     ready,
-			Events:    console.Events(),
 
 			Web:            pages,
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
-		}))
+		}
+		console = newConsole(db, hooks, svc, scrapers, signer, publicURL, exportKey, httpapi.JobEncoder(api), log)
+		mountConsole(root, console)
+		api.Events = console.Events()
+		root.Handle("/", httpapi.New(api))
 	}
 	srv := &http.Server{
 		Handler:           root,
