@@ -218,7 +218,6 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Signing in: a wrong key is refused, the right one lands on the jobs.
 	run("open the console", chromedp.Navigate(in.base+"/"), chromedp.WaitVisible(css(`#key`)))
-	shot("login")
 	run("sign in with a wrong key",
 		chromedp.SendKeys(css(`#key`), "trawl_wrong"), chromedp.Submit(css(`#key`)),
 		chromedp.WaitVisible(css(`#login-error`)))
