@@ -48,6 +48,8 @@ type Store interface {
 	AccountAPIKeys(ctx context.Context, accountID int64) ([]*trawl.APIKey, error)
 	CreateAPIKey(ctx context.Context, accountID int64, key string) (*trawl.APIKey, error)
 	RevokeAPIKey(ctx context.Context, idOrPrefix string) error
+	// TaskProgress counts a job's ended tasks and all its tasks so far.
+	TaskProgress(ctx context.Context, jobID int64) (done, total int64, err error)
 }
 
 // Changes are the reads GET /events polls. Each is scoped to one account

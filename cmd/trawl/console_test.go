@@ -266,6 +266,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the page reloaded to show the end of the job (marker %v)", got)
 	}
 	run("wait for the rows to appear live", chromedp.WaitVisible(css(`table.rows`)))
+
 	if rowsCount := text(`.facts [data-field=rows]`); rowsCount != "32" {
 		t.Errorf("rows shown: %q, want 32 (the index, 30 pages and the hostile one)", rowsCount)
 	}
@@ -291,6 +292,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !hostileSeen && eval(shownAsText) != true { // the crawl's order decides the page it is on
 		t.Errorf("the hostile title is not shown as text in the rows")
 	}
+
+	// Progress counts the tasks that ended (the last one may end just
+	// after the job's last change, so this reads a fresh page).
+	waitFor(t, 30*time.Second, "the progress to show every task done", func() bool {
+		return chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(css(`#facts`))) == nil && strings.Contains(text(`#facts`), "32 / 32")
+	})
 
 	// The CSV downloads.
 	downloads := t.TempDir()
