@@ -265,7 +265,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := eval(`window.__marker`); got != "same document" {
 		t.Fatalf("the page reloaded to show the end of the job (marker %v)", got)
 	}
-	run("wait for the rows to appear live", chromedp.WaitVisible(css(`table.rows`)))
+	run("wait for the rows and the end of the stop button, live", chromedp.WaitVisible(css(`table.rows`)), chromedp.WaitNotPresent(css(`#stop`)))
 
 	if rowsCount := text(`.facts [data-field=rows]`); rowsCount != "32" {
 		t.Errorf("rows shown: %q, want 32 (the index, 30 pages and the hostile one)", rowsCount)
