@@ -202,7 +202,8 @@ func TestEventStreamAcrossNodes(t *testing.T) {
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
 	node := func(role string) *instance {
-		return start(t, testEnv(map[string]string{"TRAWL_ROLE": role, "TRAWL_DATABASE_URL": dbURL, "TRAWL_DATA_DIR": t.TempDir()}))
+		return start(t, testEnv(map[string]string{"TRAWL_ROLE": role, "TRAWL_DATABASE_URL": dbURL, "TRAWL_DATA_DIR": t.TempDir(),
+			"TRAWL_SECRET_KEY": "events-test-key-Hs7Lq2Vn9Wc4Pz6Rt8Kd3Mx5"})) // one key for both nodes
 	}
 	api := node("api")
 	node("worker")
