@@ -65,11 +65,12 @@ type eventsInput struct {
 	LastEventIQ string `query:"lastEventId" pattern:"^1(\\.\\+?[0-9]{1,18}){3}$" doc:"The same as Last-Event-ID, for clients that cannot set headers."`
 }
 
-// JobJSON is a job's record exactly as GET /scrapers/jobs/{id} writes it;
-// links gives a terminal job its download links (nil: none).
-func JobJSON(j *trawl.Job, links func(*trawl.Job) *DataLinks) ([]byte, error) {
-	s := &server{links: links}
-	return json.Marshal(s.record(j))
+// JobEncoder returns what writes a job's record exactly as GET
+// /scrapers/jobs/{id} of the API that c configures does, for other
+// channels (the change stream).
+func JobEncoder(c Config) func(*trawl.Job) ([]byte, error) {
+	s := &server{scrapers: c.Scrapers, links: c.Links, publicURL: c.PublicURL, version: c.Version}
+	return func(j *trawl.Job) ([]byte, error) { return json.Marshal(s.record(j)) }
 }
 
 // AttemptJSON is a delivery attempt as the delivery log lists it, with the

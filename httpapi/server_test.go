@@ -176,6 +176,7 @@ func (b *syncBuffer) String() string {
 }
 
 type testBundle struct {
+	config  Config
 	store   *fakeStore
 	jobs    *fakeJobs
 	logs    *syncBuffer
@@ -223,6 +224,7 @@ func setup(t *testing.T, opts ...func(*Config)) *testBundle {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	b.config = cfg
 	b.server = newServer(cfg)
 	b.handler = b.server.handler
 	return b

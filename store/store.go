@@ -82,6 +82,9 @@ type Store interface {
 	// AccountAPIKeys lists an account's API keys, revoked ones included, in
 	// creation order.
 	AccountAPIKeys(ctx context.Context, accountID int64) ([]*trawl.APIKey, error)
+	// TaskProgress counts a job's tasks: those that ended (done or
+	// cancelled) and all of them so far.
+	TaskProgress(ctx context.Context, jobID int64) (done, total int64, err error)
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

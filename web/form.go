@@ -142,7 +142,7 @@ func label(name string) string {
 		b.WriteRune(r)
 	}
 	words := strings.Fields(b.String())
-	acronyms := map[string]string{"url": "URL", "urls": "URLs", "id": "ID", "ids": "IDs", "txt": "TXT", "html": "HTML", "api": "API"}
+	acronyms := map[string]string{"url": "URL", "urls": "URLs", "id": "ID", "ids": "IDs", "txt": "TXT", "html": "HTML", "api": "API", "ai": "AI", "css": "CSS", "js": "JS"}
 	for i, w := range words {
 		if a, ok := acronyms[strings.ToLower(w)]; ok {
 			words[i] = a

@@ -79,6 +79,9 @@ type jobPage struct {
 	HasFailed   bool
 	Links       *DataLinks
 	Webhook     *trawl.Webhook
+	// TasksDone and Tasks are the job's ended tasks (one page, one site,
+	// one search each) and all of them planned so far.
+	TasksDone, Tasks int64
 }
 
 type rowView struct {
@@ -148,6 +151,11 @@ func (w *Console) jobPage(rw http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if sc, ok := w.scraper(job.Scraper); ok {
 		p.Columns = sc.Columns
+	}
+	var err error
+	if p.TasksDone, p.Tasks, err = w.c.Store.TaskProgress(ctx, job.ID); err != nil {
+		w.internal(rw, r, err)
+		return
 	}
 	if w.c.Links != nil {
 		links := w.c.Links(job.ID)

@@ -14,10 +14,14 @@ type newJobPage struct {
 	Scrapers []scrape.Info
 	Scraper  scrape.Info
 	Fields   []*field
-	Webhook  webhookForm
-	Curl     string
-	Message  string   // the API's message when it refused the job
-	Errors   []string // field errors that belong to no field of the form
+	// Required and Optional split Fields; the optional ones are folded
+	// away until asked for (or the form comes back with what was entered).
+	Required, Optional []*field
+	OptionsOpen        bool
+	Webhook            webhookForm
+	Curl               string
+	Message            string   // the API's message when it refused the job
+	Errors             []string // field errors that belong to no field of the form
 }
 
 func (w *Console) newJobPage(rw http.ResponseWriter, r *http.Request, s *session) {
@@ -43,6 +47,13 @@ func (w *Console) newJobForm(slug string) (newJobPage, bool) {
 		return p, false
 	}
 	p.Scraper, p.Fields = info, fieldsOf(info)
+	for _, f := range p.Fields {
+		if f.Required {
+			p.Required = append(p.Required, f)
+		} else {
+			p.Optional = append(p.Optional, f)
+		}
+	}
 	return p, true
 }
 
@@ -56,7 +67,7 @@ func (w *Console) createJob(rw http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	body, wh := readForm(r, p.Fields)
-	p.Webhook = wh
+	p.Webhook, p.OptionsOpen = wh, true
 	raw, err := json.Marshal(body)
 	if err != nil {
 		w.internal(rw, r, err)

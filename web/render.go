@@ -100,8 +100,11 @@ func formatDuration(d time.Duration) string {
 	}
 }
 
-// truncate cuts s to n characters, adding an ellipsis when it cut.
+// truncate cuts s to n characters, adding an ellipsis when it cut. A
+// preview is one line: runs of white space (line breaks too) become one
+// space.
 func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -115,6 +118,8 @@ func statusIcon(s string) string {
 	switch s {
 	case "pending":
 		return "○"
+	case "waiting":
+		return "…"
 	case "in_progress":
 		return "◐"
 	case "finished", "delivered":

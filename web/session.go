@@ -50,7 +50,7 @@ func newSessions(secret []byte, ttl time.Duration, secure bool, now func() time.
 	return &sessions{aead: aead, ttl: ttl, secure: secure, now: now}
 }
 
-// start sets a new session cookie for key and returns its CSRF token.
+// start sets a new session cookie for key, with a fresh CSRF token.
 func (s *sessions) start(w http.ResponseWriter, r *http.Request, key string) {
 	token := make([]byte, 24)
 	_, _ = rand.Read(token)
@@ -128,5 +128,3 @@ func sameOrigin(r *http.Request) bool {
 	u, err := url.Parse(origin)
 	return err == nil && u.Host == r.Host
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,8 @@ type Store interface {
 	AccountAPIKeys(ctx context.Context, accountID int64) ([]*trawl.APIKey, error)
 	CreateAPIKey(ctx context.Context, accountID int64, key string) (*trawl.APIKey, error)
 	RevokeAPIKey(ctx context.Context, idOrPrefix string) error
+	// TaskProgress counts a job's ended tasks and all its tasks so far.
+	TaskProgress(ctx context.Context, jobID int64) (done, total int64, err error)
 }
 
 // Changes are the reads GET /events polls. Each is scoped to one account
@@ -249,12 +252,14 @@ func (w *Console) signedIn(h func(http.ResponseWriter, *http.Request, *session))
 				w.internal(rw, r, err)
 				return
 			}
-			w.sessions.clear(rw, r)
+			if _, err := r.Cookie(cookieName); err == nil {
+				w.sessions.clear(rw, r)
+			}
 			if r.Method != http.MethodGet {
 				http.Error(rw, "Your session has ended: sign in again.", http.StatusUnauthorized)
 				return
 			}
-			http.Redirect(rw, r, "/console/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(rw, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
 		if r.Method == http.MethodPost && !w.sessions.validPost(r, s.csrf) {

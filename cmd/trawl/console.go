@@ -20,9 +20,8 @@ import (
 // newConsole builds the web console over the same services as the API. Its
 // session cookies are keyed from the export secret, which every node
 // shares (the console derives a key of its own from it).
-func newConsole(db database, svc *jobs.Service, hooks web.Webhooks, scrapers *scrape.Registry, signer *export.Signer, publicURL string,
-	secret []byte, log *slog.Logger) *web.Console {
-	links := dataLinks(signer)
+func newConsole(db database, hooks web.Webhooks, svc *jobs.Service, scrapers *scrape.Registry, signer *export.Signer, publicURL string,
+	secret []byte, jobJSON func(*trawl.Job) ([]byte, error), log *slog.Logger) *web.Console {
 	return web.New(web.Config{
 		Jobs:          svc,
 		Webhooks:      hooks,
@@ -36,7 +35,7 @@ func newConsole(db database, svc *jobs.Service, hooks web.Webhooks, scrapers *sc
 			l := signer.Links(jobID)
 			return web.DataLinks{JSON: l.JSON, CSV: l.CSV, XLSX: l.XLSX}
 		},
-		JobJSON:     func(j *trawl.Job) ([]byte, error) { return httpapi.JobJSON(j, links) },
+		JobJSON:     jobJSON,
 		WebhookBody: func(ctx context.Context, e *trawl.Event) ([]byte, error) { return webhookBody(ctx, db, signer, e) },
 		AttemptJSON: httpapi.AttemptJSON,
 		Logger:      log.With("component", "console"),

@@ -67,11 +67,19 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// consoleSite serves an index linking to pages, one with a hostile title.
-func consoleSite(t *testing.T, pages int) *httptest.Server {
+// consoleSite serves an index linking to pages, one with a hostile title,
+// and /slow, which answers once gate is closed.
+func consoleSite(t *testing.T, pages int, gate chan struct{}) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		switch {
+		case r.URL.Path == "/slow":
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+			fmt.Fprint(w, `<html><head><title>Slow page</title></head><body>at last</body></html>`)
 		case r.URL.Path == "/":
 			var b strings.Builder
 			b.WriteString("<html><head><title>Shop index</title></head><body><ul>")
@@ -119,7 +127,8 @@ func (f *failingReceiver) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
-	site := consoleSite(t, 30)
+	gate := make(chan struct{})
+	site := consoleSite(t, 30, gate)
 	hook := &failingReceiver{}
 	hookSrv := httptest.NewServer(hook)
 	t.Cleanup(hookSrv.Close)
@@ -182,7 +191,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("evaluate %s: %v", js, err)
 		return nil
 	}
-	shot := func(name string) {
+	shot := func(name string, scrollTo ...string) {
 		t.Helper()
 		if shots == "" {
 			return
@@ -193,6 +202,9 @@ func TestConsoleInBrowser(t *testing.T) {
 			opts   []chromedp.EmulateViewportOption
 		}{{"", 1200, 800, nil}, {"-phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulatePortrait}}} {
 			run("resize for "+name, chromedp.EmulateViewport(size.w, size.h, size.opts...))
+			for _, id := range scrollTo {
+				eval(`document.getElementById("` + id + `").scrollIntoView()`)
+			}
 			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				t.Fatalf("screenshot %s: %v", name, err)
@@ -206,7 +218,6 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Signing in: a wrong key is refused, the right one lands on the jobs.
 	run("open the console", chromedp.Navigate(in.base+"/"), chromedp.WaitVisible(css(`#key`)))
-	shot("login")
 	run("sign in with a wrong key",
 		chromedp.SendKeys(css(`#key`), "trawl_wrong"), chromedp.Submit(css(`#key`)),
 		chromedp.WaitVisible(css(`#login-error`)))
@@ -220,8 +231,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The new-job form: a bad value comes back with the API's error next
 	// to its field; then the job is made.
 	run("open the form", chromedp.Click(css(`a.button[href="/console/new"]`)), chromedp.WaitVisible(css(`[name="p.urls"]`)))
+	shot("new-job")
 	run("submit a bad depth",
 		chromedp.SendKeys(css(`[name="p.urls"]`), site.URL+"/"),
+		chromedp.Click(css(`details.options summary`)),
 		chromedp.SetValue(css(`[name="p.maxDepth"]`), "99"),
 		chromedp.Click(css(`#create`)),
 		chromedp.WaitVisible(css(`#err\.maxDepth`)))
@@ -234,19 +247,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(css(`[name="webhook.url"]`), hookSrv.URL+"/hook"),
 		chromedp.SetValue(css(`[name="webhook.maxAttempts"]`), "1"),
 		chromedp.Click(css(`#show-curl`)))
-	// The page that showed the field error may still show that form's
-	// command while the new one loads: wait for the command of the form as
-	// it is now.
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) { // polling interval
-		if strings.Contains(text(`#curl`), `"maxAttempts":1`) {
-			break
-		}
-	}
-	curl := text(`#curl`)
+	// The refused form showed a command too: wait for the new one.
+	var curl string
+	waitFor(t, 30*time.Second, "the curl command of the filled form", func() bool {
+		curl = text(`#curl`)
+		return strings.Contains(curl, "maxAttempts")
+	})
 	if !strings.Contains(curl, "/scrapers/crawler/jobs") || !strings.Contains(curl, `"maxAttempts":1`) || !strings.Contains(curl, site.URL) {
 		t.Errorf("curl command: %q", curl)
 	}
-	shot("new-job")
 	run("create the job", chromedp.Click(css(`#create`)), chromedp.WaitVisible(css(`#rows`)))
 
 	// The job page follows the job live: no reload happens (the marker set
@@ -256,7 +265,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := eval(`window.__marker`); got != "same document" {
 		t.Fatalf("the page reloaded to show the end of the job (marker %v)", got)
 	}
-	run("wait for the rows to appear live", chromedp.WaitVisible(css(`table.rows`)))
+	run("wait for the rows and the end of the stop button, live", chromedp.WaitVisible(css(`table.rows`)), chromedp.WaitNotPresent(css(`#stop`)))
+
 	if rowsCount := text(`.facts [data-field=rows]`); rowsCount != "32" {
 		t.Errorf("rows shown: %q, want 32 (the index, 30 pages and the hostile one)", rowsCount)
 	}
@@ -270,9 +280,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	checkInert("job page")
 	shot("job")
-	if got := eval(`document.querySelector("table.rows").textContent.includes('<script>window.__pwned=1</script>')`); got != true {
-		t.Errorf("the hostile title is not shown as text in the rows")
-	}
+	shownAsText := `document.querySelector("table.rows").textContent.includes('<script>window.__pwned=1</script>')`
+	hostileSeen := eval(shownAsText) == true
 
 	// Rows are paged.
 	run("next page of rows", chromedp.Click(css(`#rows a[rel=next]`)), chromedp.WaitVisible(css(`#rows a[rel=prev]`)))
@@ -280,6 +289,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("rows pager: %q", pagerText)
 	}
 	checkInert("second page of rows")
+	if !hostileSeen && eval(shownAsText) != true { // the crawl's order decides the page it is on
+		t.Errorf("the hostile title is not shown as text in the rows")
+	}
+
+	// Progress counts the tasks that ended (the last one may end just
+	// after the job's last change, so this reads a fresh page).
+	waitFor(t, 30*time.Second, "the progress to show every task done", func() bool {
+		return chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(css(`#facts`))) == nil && strings.Contains(text(`#facts`), "32 / 32")
+	})
 
 	// The CSV downloads.
 	downloads := t.TempDir()
@@ -325,7 +343,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// the log shows it, and a redelivery to the healed receiver succeeds.
 	run("see the failed deliveries", chromedp.WaitVisible(css(`#deliveries tr[data-event="scraper.job.finished"] .status[data-status=failed]`)))
 	checkInert("delivery log")
-	shot("deliveries")
+	shot("deliveries", "deliveries")
 	hook.healed.Store(true)
 	run("redeliver the finished event", chromedp.Click(css(`#deliveries tr[data-event="scraper.job.finished"] button.redeliver`)),
 		chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))
@@ -360,6 +378,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("jobs list status: %q", status)
 	}
 	shot("jobs")
+
+	// The list follows jobs live: a new job is announced, and a running
+	// job's row changes in place when it ends.
+	var slow jobRecord
+	if code := in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"maxDepth":0}`, site.URL+"/slow"), &slow); code != 200 {
+		t.Fatalf("create a slow job: %d", code)
+	}
+	run("see the new job announced", chromedp.WaitVisible(css(`#new-jobs`)))
+	run("reload the list", chromedp.Click(css(`#new-jobs a`)), chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-job="%d"]`, slow.ID))))
+	eval(`window.__marker = "same list"`)
+	close(gate)
+	run("watch the slow job finish in the list", chromedp.WaitVisible(css(fmt.Sprintf(`tr[data-job="%d"] [data-status=finished]`, slow.ID))))
+	if got := eval(`window.__marker`); got != "same list" {
+		t.Errorf("the list reloaded to show the end of the job")
+	}
+	if rows := text(fmt.Sprintf(`tr[data-job="%d"] [data-field=rows]`, slow.ID)); rows != "1" {
+		t.Errorf("rows of the slow job in the list: %q, want 1", rows)
+	}
 
 	// The secret: hidden until asked, then rotated.
 	run("open the account", chromedp.Click(css(`nav a[href="/console/account"]`)), chromedp.WaitVisible(css(`#rotate`)))

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trawlhq/trawl/store/postgres/pgtest"
 )
 
 // sse is a client of GET /events that collects its messages.
@@ -188,4 +190,38 @@ func findType(hooks map[string]struct{ typ, body string }, typ string) (string, 
 		}
 	}
 	return "", false
+}
+
+// TestEventStreamAcrossNodes: the stream of an api node shows the work a
+// worker node does, since both read and write the shared database.
+func TestEventStreamAcrossNodes(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	site := newSite(t, 2, false)
+	rc := &receiver{}
+	hook := httptest.NewServer(rc)
+	t.Cleanup(hook.Close)
+	node := func(role string) *instance {
+		return start(t, testEnv(map[string]string{"TRAWL_ROLE": role, "TRAWL_DATABASE_URL": dbURL, "TRAWL_DATA_DIR": t.TempDir(),
+			"TRAWL_SECRET_KEY": "events-test-key-Hs7Lq2Vn9Wc4Pz6Rt8Kd3Mx5"})) // one key for both nodes
+	}
+	api := node("api")
+	node("worker")
+	s := api.follow("", "")
+	var job jobRecord
+	if code := api.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, site.URL+"/", hook.URL), &job); code != 200 {
+		t.Fatalf("create: %d", code)
+	}
+	var finished, finishedEvent, delivered bool
+	s.until("the worker's progress through the api node's stream", func(m sseEvent) bool {
+		switch m.Kind {
+		case "job":
+			finished = finished || strings.Contains(m.Data, `"status":"finished"`)
+		case "webhook":
+			finishedEvent = finishedEvent || strings.Contains(m.Data, `"type":"scraper.job.finished"`)
+		case "delivery":
+			delivered = delivered || strings.Contains(m.Data, `"statusCode":200`)
+		}
+		return finished && finishedEvent && delivered
+	})
 }

@@ -229,12 +229,11 @@ func (c *serveCmd) Run(e *env) error {
 	if c.Role == roleWorker {
 		root = withMetrics(mx.Handler(), probes(db, ready))
 	} else {
-		console = newConsole(db, svc, hooks, scrapers, signer, publicURL, exportKey, log)
 		var screenshots http.Handler
 		if shots != nil {
 			screenshots = shots.Handler()
 		}
-		root = withMetrics(mx.Handler(), front(console, screenshots, httpapi.New(httpapi.Config{
+		api := httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
 			Scrapers:  infos(scrapers),
@@ -250,15 +249,17 @@ func (c *serveCmd) Run(e *env) error {
 				n, err := db.TasksInFlight(ctx, accountID)
 				return n, c.AccountConcurrency, err
 			},
-			Ready:  ready,
-			Events: console.Events(),
+			Ready: ready,
 
 			Web:            pages,
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
 			Endpoints:      endpoints,
-		})))
+		}
+		console = newConsole(db, hooks, svc, scrapers, signer, publicURL, exportKey, httpapi.JobEncoder(api), log)
+		api.Events = console.Events()
+		root = withMetrics(mx.Handler(), front(console, screenshots, httpapi.New(api)))
 	}
 	srv := &http.Server{
 		Handler:           root,

@@ -92,3 +92,13 @@ func (db *DB) AccountAPIKeys(ctx context.Context, accountID int64) ([]*trawl.API
 	}
 	return out, rows.Err()
 }
+
+// TaskProgress implements store.Store.
+func (db *DB) TaskProgress(ctx context.Context, jobID int64) (done, total int64, err error) {
+	err = db.read.QueryRowContext(ctx, db.q(`SELECT count(*), COALESCE(SUM(CASE WHEN state IN (?, ?) THEN 1 ELSE 0 END), 0)
+		FROM tasks WHERE job_id = ?`), string(trawl.TaskDone), string(trawl.TaskCancelled), jobID).Scan(&total, &done)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count tasks of job %d: %w", jobID, err)
+	}
+	return done, total, nil
+}

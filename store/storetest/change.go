@@ -85,6 +85,29 @@ func testChangeFeed(t *testing.T, s store.Store) {
 		t.Errorf("attempts of b in the future: got %d", len(attempts))
 	}
 
+	// Task progress: ended tasks of all so far.
+	if done, total, err := s.TaskProgress(ctx(t), ja.ID); err != nil || done != 0 || total != 0 {
+		t.Errorf("progress of a job without tasks: %d of %d, %v", done, total, err)
+	}
+	err = s.InTx(ctx(t), func(tx store.Tx) error {
+		tasks, err := tx.InsertTasks(ja.ID, []trawl.TaskSpec{{Key: "a", Payload: json.RawMessage(`{}`)}, {Key: "b", Payload: json.RawMessage(`{}`)},
+			{Key: "c", Payload: json.RawMessage(`{}`)}})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.SetTaskState(tasks[0].ID, trawl.TaskDone, trawl.TaskPending); err != nil {
+			return err
+		}
+		_, err = tx.SetTaskState(tasks[1].ID, trawl.TaskCancelled, trawl.TaskPending)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, total, err := s.TaskProgress(ctx(t), ja.ID); err != nil || done != 2 || total != 3 {
+		t.Errorf("progress: %d of %d, %v; want 2 of 3", done, total, err)
+	}
+
 	// API keys, per account, revoked ones included.
 	k1, err := s.CreateAPIKey(ctx(t), a.ID, "trawl_aaaaaa_feed_key_one_0000000")
 	if err != nil {

@@ -86,10 +86,10 @@
       var rec = JSON.parse(e.data);
       var shown = applyJob(rec);
       if (onJobPage) {
-        refresh(["rows", "deliveries", "actions"]);
+        refresh(["facts", "rows", "deliveries", "actions"]);
       } else if (!shown) {
         var note = document.getElementById("new-jobs");
-        if (note && rec.status === "pending") note.hidden = false;
+        if (note) note.hidden = false;
       }
     });
     src.addEventListener("delivery", function () {
