@@ -110,6 +110,16 @@ func html(w http.ResponseWriter, body string) {
 func TestRender(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
+	t.Cleanup(func() { // after the parallel subtests
+		b.obs.mu.Lock()
+		defer b.obs.mu.Unlock()
+		if b.obs.maxBusy < 1 || b.obs.maxBusy > b.pool.Tabs() {
+			t.Errorf("at most %d tabs were busy, want 1 to %d", b.obs.maxBusy, b.pool.Tabs())
+		}
+		if b.obs.rendered["ok"] == 0 || b.obs.rendered["error"] == 0 {
+			t.Errorf("pages rendered by outcome: %v, want both outcomes counted", b.obs.rendered)
+		}
+	})
 
 	var heavyHits, trackerHits, popupHits atomic.Int64
 	mux := http.NewServeMux()

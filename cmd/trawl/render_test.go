@@ -110,6 +110,19 @@ func TestRenderingEndToEnd(t *testing.T) {
 		t.Errorf("got rows %v, want both pages with their scripted titles (the second reached by a scripted link)", rows)
 	}
 
+	// The metrics count the pages and the tabs.
+	resp, err := http.Get(in.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`trawl_browser_pages_rendered_total{outcome="ok"} 3`, "trawl_browser_tabs_busy 0", "trawl_browser_render_duration_seconds_count 3"} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("GET /metrics lacks %q", want)
+		}
+	}
+
 	// A contacts job finds the email only a script writes.
 	job = fmt.Sprintf(`{"urls": [%q], "jsRendering": true, "maxPagesPerSite": 0}`, site.URL+"/")
 	if code := in.do("POST", "/scrapers/contacts/jobs", job, &created); code != 200 {
