@@ -17,7 +17,8 @@
 // proxy that the pool serves on 127.0.0.1, and that proxy resolves names and
 // dials through trawl's egress guard (package egress): plain HTTP requests go
 // through a guarded transport, HTTPS and WebSocket through CONNECT tunnels
-// dialled by the guarded dialer. Chromium's implicit proxy bypass for
+// dialled by the guarded dialer, or through the outbound proxies of
+// Config.Egress.Proxy when trawl has some. Chromium's implicit proxy bypass for
 // loopback is removed, WebRTC may not send UDP outside the proxy, downloads
 // are denied, pop-ups are closed, dialogs are dismissed, and every request a
 // page makes is also seen by the pool (Fetch interception), which refuses

@@ -112,7 +112,7 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 // tunnel serves CONNECT: dial the target through the guard, then copy bytes
 // both ways until either side closes.
 func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
-	up, err := p.dial(r.Context(), "tcp", r.Host)
+	up, upr, err := p.dialTunnel(r.Context(), r.Host)
 	if err != nil {
 		if egress.IsBlocked(err) {
 			p.noteBlocked(r.Host)
@@ -120,6 +120,7 @@ func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "trawl: destination refused by the egress guard", http.StatusForbidden)
 			return
 		}
+		p.log.Debug("browser proxy: tunnel", "host", r.Host, "err", err)
 		http.Error(w, "trawl: cannot connect", http.StatusBadGateway)
 		return
 	}
@@ -150,15 +151,15 @@ func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
+	pipe := func(dst net.Conn, src io.Reader) {
 		_, _ = io.Copy(dst, src)
-		if tc, ok := dst.(*net.TCPConn); ok {
-			_ = tc.CloseWrite()
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
 		}
 		done <- struct{}{}
 	}
 	go pipe(up, down)
-	go pipe(down, up)
+	go pipe(down, upr)
 	<-done
 	<-done
 }
