@@ -114,7 +114,9 @@ type guardedDialer struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-func (d guardedDialer) Dial(network, addr string) (net.Conn, error) { return d.dial(d.ctx, network, addr) }
+func (d guardedDialer) Dial(network, addr string) (net.Conn, error) {
+	return d.dial(d.ctx, network, addr)
+}
 
 func (d guardedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return d.dial(ctx, network, addr)
