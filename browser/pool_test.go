@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -94,6 +95,9 @@ func (o *fakeObserver) restartCount(reason string) int {
 	return o.restarts[reason]
 }
 
+const sitemap = `<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://shop.test/a</loc></url></urlset>`
+
 // site is the local test site.
 func site(t *testing.T, mux *http.ServeMux) *httptest.Server {
 	t.Helper()
@@ -160,6 +164,14 @@ func TestRender(t *testing.T) {
 			popupHits.Add(1)
 		}
 		html(w, `<p id="popped">in the same tab</p>`)
+	})
+	mux.HandleFunc("/sitemap.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, sitemap)
+	})
+	mux.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"a": [1, 2]}`)
 	})
 	srv := site(t, mux)
 
@@ -266,6 +278,24 @@ func TestRender(t *testing.T) {
 		}
 		if !strings.Contains(pg.HTML, "in the same tab") {
 			t.Errorf("got HTML %q, want the linked page in the same tab", pg.HTML)
+		}
+	})
+
+	t.Run("a document that is not HTML comes back as served", func(t *testing.T) {
+		t.Parallel()
+		pg, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/sitemap.xml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.HTML != sitemap || pg.ContentType != "application/xml" {
+			t.Errorf("got %q (%s), want the XML as served", pg.HTML, pg.ContentType)
+		}
+		pg, err = b.pool.Render(context.Background(), Request{URL: srv.URL + "/data.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.HTML != `{"a": [1, 2]}` || pg.ContentType != "application/json" {
+			t.Errorf("got %q (%s), want the JSON as served", pg.HTML, pg.ContentType)
 		}
 	})
 

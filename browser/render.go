@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -61,7 +62,11 @@ type Page struct {
 	StatusCode int         // of the main document; 0 when unknown
 	Status     string      // reason phrase, e.g. "Not Found"
 	Header     http.Header // of the main document
-	HTML       string      // the serialized DOM after scripts, waits and scenario
+	// HTML is the serialized DOM after scripts, waits and scenario; for a
+	// main document that is not HTML (XML, JSON, text, an image) it is the
+	// body as served, and ContentType says what it is.
+	HTML        string
+	ContentType string // "text/html; charset=utf-8" for a DOM, else the document's own type
 	Screenshot []byte      // when Request.Screenshot was set
 	// ScreenshotFormat is the encoding of Screenshot.
 	ScreenshotFormat ImageFormat
@@ -264,6 +269,20 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 	if err != nil {
 		return nil, err
 	}
+	// The main frame's documents, so that one that is not HTML can be
+	// returned as served rather than as the DOM Chromium shows it in.
+	docs := &docIndex{ids: map[string]network.RequestID{}, changed: make(chan struct{})}
+	responses := chromedp.Events(lctx, network.ResponseReceived)
+	wg.Go(func() {
+		for ev, err := range responses {
+			if err != nil {
+				return
+			}
+			if ev.Type == network.ResourceTypeDocument && string(ev.FrameID) == string(tabID) && ev.Response != nil {
+				docs.add(ev.Response.URL, ev.RequestID)
+			}
+		}
+	})
 	paused := chromedp.Events(lctx, fetch.RequestPaused)
 	wg.Go(func() {
 		for ev, err := range paused {
@@ -307,15 +326,26 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 		}
 	}
 
-	html, err := chromedp.Run(tctx, chromedp.Evaluate[string](serializeDOM))
-	if err != nil {
-		return nil, wrap(fmt.Errorf("read the DOM: %w", err))
-	}
 	final, err := chromedp.Run(tctx, chromedp.Location())
 	if err != nil {
 		return nil, wrap(fmt.Errorf("read the location: %w", err))
 	}
-	pg := &Page{URL: final, HTML: html, Header: http.Header{}}
+	pg := &Page{URL: final, Header: http.Header{}, ContentType: "text/html; charset=utf-8"}
+	if resp != nil && !isHTML(resp.MimeType) && final == resp.URL {
+		body, err := rawBody(tctx, docs, resp.URL)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		pg.HTML, pg.ContentType = body, resp.MimeType
+		if resp.Charset != "" {
+			pg.ContentType += "; charset=" + resp.Charset
+		}
+	} else {
+		pg.HTML, err = chromedp.Run(tctx, chromedp.Evaluate[string](serializeDOM))
+		if err != nil {
+			return nil, wrap(fmt.Errorf("read the DOM: %w", err))
+		}
+	}
 	if resp != nil {
 		pg.StatusCode = int(resp.Status)
 		pg.Status = resp.StatusText
@@ -486,4 +516,77 @@ func (ic *interceptor) handle(ctx context.Context, ev fetch.EventRequestPaused) 
 		}
 	}
 	cont()
+}
+
+// isHTML reports whether a document's MIME type is one Chromium builds a DOM
+// of that the page author wrote.
+func isHTML(mime string) bool {
+	switch strings.ToLower(mime) {
+	case "text/html", "application/xhtml+xml", "":
+		return true
+	}
+	return false
+}
+
+// rawBody returns the body of the main document at rawURL as served.
+func rawBody(ctx context.Context, docs *docIndex, rawURL string) (string, error) {
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	id, ok := docs.wait(wctx, rawURL)
+	if !ok {
+		return "", fmt.Errorf("read the document body: no response seen for %s", rawURL)
+	}
+	// The body is a JSON string, base64 only when base64Encoded says so, so
+	// it is decoded here rather than as cdproto's []byte.
+	var res struct {
+		Body          string `json:"body"`
+		Base64Encoded bool   `json:"base64Encoded"`
+	}
+	t := chromedp.FromContext(ctx).Target
+	if err := t.Call(ctx, network.CommandGetResponseBody, network.GetResponseBodyParams{RequestID: id}, &res); err != nil {
+		return "", fmt.Errorf("read the document body: %w", err)
+	}
+	if !res.Base64Encoded {
+		return res.Body, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(res.Body)
+	if err != nil {
+		return "", fmt.Errorf("read the document body: %w", err)
+	}
+	return string(b), nil
+}
+
+// docIndex maps the main frame's document URLs to their request ids as
+// responses arrive. It is safe for concurrent use.
+type docIndex struct {
+	mu      sync.Mutex
+	ids     map[string]network.RequestID
+	changed chan struct{} // closed and replaced at each add
+}
+
+func (d *docIndex) add(rawURL string, id network.RequestID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ids[rawURL] = id
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// wait returns the request id of rawURL, waiting for its response until ctx
+// ends.
+func (d *docIndex) wait(ctx context.Context, rawURL string) (network.RequestID, bool) {
+	for {
+		d.mu.Lock()
+		id, ok := d.ids[rawURL]
+		changed := d.changed
+		d.mu.Unlock()
+		if ok {
+			return id, true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return "", false
+		}
+	}
 }
