@@ -169,6 +169,24 @@ func TestRender(t *testing.T) {
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, sitemap)
 	})
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		io.WriteString(w, r.Header.Get("Cookie")+" "+r.Header.Get("X-Test"))
+	}
+	mux.HandleFunc("/echo", echo)
+	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Cookie") != "session=1" {
+			http.Error(w, "no cookie", http.StatusForbidden)
+			return
+		}
+		// localhost is another origin than 127.0.0.1.
+		other := "http://localhost:" + r.Host[strings.LastIndexByte(r.Host, ':')+1:] + "/echo"
+		html(w, `<script>
+const show = (id, t) => { const p = document.createElement("p"); p.id = id; p.textContent = t; document.body.appendChild(p); };
+fetch("/echo").then(r => r.text()).then(t => show("own", t)).then(() =>
+fetch("`+other+`").then(r => r.text()).then(t => show("third", t)));
+</script>`)
+	})
 	mux.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"a": [1, 2]}`)
@@ -296,6 +314,19 @@ func TestRender(t *testing.T) {
 		}
 		if pg.HTML != `{"a": [1, 2]}` || pg.ContentType != "application/json" {
 			t.Errorf("got %q (%s), want the JSON as served", pg.HTML, pg.ContentType)
+		}
+	})
+
+	t.Run("headers go to the page's own origin only", func(t *testing.T) {
+		t.Parallel()
+		pg, err := b.pool.Render(context.Background(), Request{
+			URL: srv.URL + "/headers", Header: http.Header{"Cookie": {"session=1"}, "X-Test": {"yes"}}, WaitFor: "#third",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(pg.HTML, `<p id="own">session=1 yes</p>`) || !strings.Contains(pg.HTML, `<p id="third"> </p>`) {
+			t.Errorf("got HTML %q, want the headers on the page's own requests and none on the other origin's", pg.HTML)
 		}
 	})
 

@@ -49,7 +49,9 @@ type Request struct {
 	BlockResources bool        // refuse images, fonts, media and stylesheets
 	BlockAds       bool        // refuse hosts on the embedded ad blocklist
 	BlockURLs      []string    // glob patterns of URLs to refuse (see CheckBlockURLs)
-	// Header holds extra request headers sent with every request of the page.
+	// Header holds extra request headers, sent with the page's requests to
+	// its own origin (scheme, host and port of URL) only: a Cookie meant for
+	// the target does not reach the third parties the page loads.
 	Header http.Header
 	// RespectRobots and Rate are passed to Config.Admit for each document.
 	RespectRobots bool
@@ -224,15 +226,6 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 	}
 	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageScript}); err != nil {
 		return nil, wrap(fmt.Errorf("add the page script: %w", err))
-	}
-	if len(req.Header) > 0 {
-		h := network.Headers{}
-		for k, vs := range req.Header {
-			h[k] = strings.Join(vs, ", ")
-		}
-		if _, err := chromedp.Call(tctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h}); err != nil {
-			return nil, wrap(fmt.Errorf("set headers: %w", err))
-		}
 	}
 
 	var wg sync.WaitGroup
@@ -430,6 +423,7 @@ func fullScreenshot(format ImageFormat) chromedp.Action[[]byte] {
 type interceptor struct {
 	pool        *Pool
 	req         Request
+	origin      string // scheme://host:port of the page, for Request.Header
 	globs       []*regexp.Regexp
 	subrequests atomic.Int64
 	blocked     atomic.Int64
@@ -439,7 +433,7 @@ type interceptor struct {
 }
 
 func newInterceptor(p *Pool, req Request) (*interceptor, error) {
-	ic := &interceptor{pool: p, req: req}
+	ic := &interceptor{pool: p, req: req, origin: origin(req.URL)}
 	for _, g := range req.BlockURLs {
 		re, err := compileGlob(g)
 		if err != nil {
@@ -463,12 +457,16 @@ func (ic *interceptor) handle(ctx context.Context, ev fetch.EventRequestPaused) 
 		ic.blocked.Add(1)
 		_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 	}
-	cont := func() {
-		_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-	}
 	rawURL := ""
 	if ev.Request != nil {
 		rawURL = ev.Request.URL
+	}
+	cont := func() {
+		params := fetch.ContinueRequestParams{RequestID: ev.RequestID}
+		if len(ic.req.Header) > 0 && origin(rawURL) == ic.origin {
+			params.Headers = withHeaders(ev.Request.Headers, ic.req.Header)
+		}
+		_, _ = chromedp.Call(ctx, fetch.ContinueRequest, params)
 	}
 	if !webScheme(rawURL) {
 		fail()
@@ -589,4 +587,30 @@ func (d *docIndex) wait(ctx context.Context, rawURL string) (network.RequestID, 
 			return "", false
 		}
 	}
+}
+
+// origin is rawURL's scheme://host:port, the port filled in; "" when it
+// does not parse.
+func origin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(hostPort(rawURL))
+}
+
+// withHeaders returns the browser's request headers with extra set over
+// them (an extra header replaces the browser's of the same name).
+func withHeaders(browser network.Headers, extra http.Header) []*fetch.HeaderEntry {
+	out := make([]*fetch.HeaderEntry, 0, len(browser)+len(extra))
+	for k, v := range browser {
+		if _, ok := extra[http.CanonicalHeaderKey(k)]; ok {
+			continue
+		}
+		out = append(out, &fetch.HeaderEntry{Name: k, Value: fmt.Sprint(v)})
+	}
+	for k, vs := range extra {
+		out = append(out, &fetch.HeaderEntry{Name: k, Value: strings.Join(vs, ", ")})
+	}
+	return out
 }
