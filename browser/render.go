@@ -69,7 +69,7 @@ type Page struct {
 	// body as served, and ContentType says what it is.
 	HTML        string
 	ContentType string // "text/html; charset=utf-8" for a DOM, else the document's own type
-	Screenshot []byte      // when Request.Screenshot was set
+	Screenshot  []byte // when Request.Screenshot was set
 	// ScreenshotFormat is the encoding of Screenshot.
 	ScreenshotFormat ImageFormat
 	Subrequests      int // sub-resources the page asked for
