@@ -187,6 +187,11 @@ fetch("/echo").then(r => r.text()).then(t => show("own", t)).then(() =>
 fetch("`+other+`").then(r => r.text()).then(t => show("third", t)));
 </script>`)
 	})
+	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="x.bin"`)
+		w.Write(bytes.Repeat([]byte{0}, 1<<16))
+	})
 	mux.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"a": [1, 2]}`)
@@ -327,6 +332,14 @@ fetch("`+other+`").then(r => r.text()).then(t => show("third", t)));
 		}
 		if !strings.Contains(pg.HTML, `<p id="own">session=1 yes</p>`) || !strings.Contains(pg.HTML, `<p id="third"> </p>`) {
 			t.Errorf("got HTML %q, want the headers on the page's own requests and none on the other origin's", pg.HTML)
+		}
+	})
+
+	t.Run("downloads are refused", func(t *testing.T) {
+		t.Parallel()
+		_, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/download"})
+		if err == nil || !strings.Contains(err.Error(), "ERR_ABORTED") {
+			t.Errorf("render a download: got %v, want the navigation aborted", err)
 		}
 	})
 
