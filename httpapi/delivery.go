@@ -99,25 +99,30 @@ func (s *server) listDeliveries(ctx context.Context, in *deliveriesInput) (*deli
 	out.Body.Meta = s.pageMeta(jobPath(job.ID)+"/webhook-deliveries", "", total, in.Page, in.Limit)
 	out.Body.Data = make([]deliveryAttempt, 0, len(attempts))
 	for _, a := range attempts {
-		d := deliveryAttempt{
-			ID:              a.ID,
-			DeliveryID:      a.EventID,
-			Attempt:         a.Attempt,
-			CreatedAt:       formatTime(a.CreatedAt),
-			DurationMs:      float64(a.Duration.Microseconds()) / 1000,
-			ResponseExcerpt: a.ResponseExcerpt,
-			Event:           a.EventType,
-			DeliveryState:   string(a.EventState),
-		}
-		if a.StatusCode != 0 {
-			d.StatusCode = &a.StatusCode
-		}
-		if a.ErrorClass != "" {
-			d.ErrorClass, d.Error = &a.ErrorClass, &a.Error
-		}
-		out.Body.Data = append(out.Body.Data, d)
+		out.Body.Data = append(out.Body.Data, toDeliveryAttempt(a))
 	}
 	return out, nil
+}
+
+// toDeliveryAttempt converts an attempt for the delivery log.
+func toDeliveryAttempt(a *trawl.DeliveryAttempt) deliveryAttempt {
+	d := deliveryAttempt{
+		ID:              a.ID,
+		DeliveryID:      a.EventID,
+		Attempt:         a.Attempt,
+		CreatedAt:       formatTime(a.CreatedAt),
+		DurationMs:      float64(a.Duration.Microseconds()) / 1000,
+		ResponseExcerpt: a.ResponseExcerpt,
+		Event:           a.EventType,
+		DeliveryState:   string(a.EventState),
+	}
+	if a.StatusCode != 0 {
+		d.StatusCode = &a.StatusCode
+	}
+	if a.ErrorClass != "" {
+		d.ErrorClass, d.Error = &a.ErrorClass, &a.Error
+	}
+	return d
 }
 
 type redeliveryBody struct {

@@ -83,6 +83,9 @@ func (s *server) addRoutes(api huma.API) {
 		Tags:        []string{"Scrapers"},
 	}), s.listScrapers)
 
+	// Synchronous scrapes (GET /scrape/…), one route per Config.Endpoints.
+	s.addSyncRoutes(api)
+
 	// Probes and the API's own description; no API key needed.
 	huma.Register(api, s.public(api, huma.Operation{
 		OperationID: "healthz",

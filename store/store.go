@@ -69,6 +69,20 @@ type Store interface {
 	// with its event's type and current state, and their total.
 	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
 
+	// JobsChangedSince lists up to limit of an account's jobs whose
+	// UpdatedAt is after since, oldest change first (then by id). It feeds
+	// the change stream, which polls it.
+	JobsChangedSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.Job, error)
+	// AttemptsSince lists up to limit of an account's delivery attempts made
+	// after since, oldest first, each with its event's type and state.
+	AttemptsSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.DeliveryAttempt, error)
+	// EventsSince lists up to limit of an account's webhook events created
+	// after since, oldest first.
+	EventsSince(ctx context.Context, accountID int64, since time.Time, limit int) ([]*trawl.Event, error)
+	// AccountAPIKeys lists an account's API keys, revoked ones included, in
+	// creation order.
+	AccountAPIKeys(ctx context.Context, accountID int64) ([]*trawl.APIKey, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -93,6 +107,7 @@ type Store interface {
 type JobFilter struct {
 	AccountID int64
 	Status    trawl.Status // "" = any
+	Scraper   string       // "" = any; else only jobs of this scraper's slug
 	Offset    int64
 	Limit     int64
 }
@@ -178,6 +193,9 @@ type Tx interface {
 	InsertEvent(e *trawl.Event) error
 	// Event reads an event for update.
 	Event(id string) (*trawl.Event, error)
+	// EventWithOutbox reads an event and its job's outbox for update, in one
+	// query: what recording a delivery attempt needs.
+	EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error)
 	// UpdateEvent writes an event's state, attempt count and delivery time.
 	UpdateEvent(e *trawl.Event) error
 	// RecordAttempt stores one delivery attempt and sets its ID.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,12 +67,14 @@ func newBench(t *testing.T, o benchOptions) *bench {
 	}
 	client := egress.NewClient(egress.Options{AllowPrivateNetworks: !o.guarded, Timeout: o.timeout})
 	sender := &webhook.Sender{Client: client, UserAgent: "trawl/test", IsBlocked: egress.IsBlocked}
-	svc := webhook.New(webhook.Config{Store: db, Sender: sender, Schedule: schedule, Logger: log})
+	// As trawl serve does by default: 32 delivery workers, half of them for
+	// any one account, 8 per receiver.
+	svc := webhook.New(webhook.Config{Store: db, Sender: sender, Schedule: schedule, Logger: log, AccountConcurrency: 16})
 	eng, err := engine.New(engine.Config{
 		DB:       db,
 		Logger:   log,
 		Handlers: []engine.Handler{svc},
-		Queues:   map[string]int{webhook.QueueWebhook: 16, webhook.QueueWebhookRetry: 4},
+		Queues:   map[string]int{webhook.QueueWebhook: 32, webhook.QueueWebhookRetry: 16},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +102,13 @@ func newBench(t *testing.T, o benchOptions) *bench {
 // delivery, as the service does.
 func (b *bench) send(hook *trawl.Webhook, n int) (*trawl.Job, []*trawl.Event) {
 	b.t.Helper()
-	job := &trawl.Job{AccountID: b.account.ID, Scraper: "crawler", Status: trawl.StatusInProgress,
+	return b.sendAs(b.account, hook, n)
+}
+
+// sendAs is send for a job of another account.
+func (b *bench) sendAs(account *trawl.Account, hook *trawl.Webhook, n int) (*trawl.Job, []*trawl.Event) {
+	b.t.Helper()
+	job := &trawl.Job{AccountID: account.ID, Scraper: "crawler", Status: trawl.StatusInProgress,
 		Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`), Webhook: hook}
 	var events []*trawl.Event
 	err := b.db.InTx(b.t.Context(), func(tx store.Tx) error {
@@ -508,4 +517,98 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestHangingReceiversOfOneAccount points 50 receivers that never answer at
+// one account's events, and checks that another account's healthy receiver
+// gets its events while those requests still hang: the busy account holds
+// at most its share of the delivery workers. When the hanging receivers
+// answer at last, every event is delivered exactly once.
+func TestHangingReceiversOfOneAccount(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, benchOptions{timeout: time.Minute})
+	hanging, err := b.db.CreateAccount(t.Context(), "hanging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	requests := map[string]int{}
+	var busy []*trawl.Event
+	for range 50 {
+		_, url := serve(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			requests[r.Header.Get("webhook-id")]++
+			mu.Unlock()
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+			}
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		})
+		_, events := b.sendAs(hanging, &trawl.Webhook{URL: url}, 4)
+		busy = append(busy, events...)
+	}
+	opened := false
+	open := func() {
+		if !opened {
+			opened = true
+			close(gate)
+		}
+	}
+	t.Cleanup(open)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := inFlight
+		mu.Unlock()
+		if n >= 16 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d requests reached the hanging receivers", n)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+
+	rcv, url := serve(t, func(int, http.ResponseWriter, *http.Request) {})
+	var lat []time.Duration
+	for range 20 {
+		_, events := b.send(&trawl.Webhook{URL: url}, 1)
+		committed := time.Now()
+		if e := b.settled(events[0].ID, 20*time.Second); e.State != trawl.EventDelivered {
+			t.Fatalf("healthy receiver's event %+v", e)
+		}
+		lat = append(lat, time.Since(committed))
+	}
+	slices.Sort(lat)
+	mu.Lock()
+	stillHanging, held := inFlight, most
+	mu.Unlock()
+	t.Logf("healthy receiver: %d events, p50 %v, p99 %v, while %d requests hung", len(rcv.got()), lat[len(lat)/2], lat[len(lat)-1], stillHanging)
+	if stillHanging == 0 {
+		t.Fatal("the hanging receivers answered before the test ended: it proves nothing")
+	}
+	if held > 16 {
+		t.Errorf("the busy account held %d delivery workers at once, want at most its share of 16", held)
+	}
+
+	open()
+	for _, ev := range busy {
+		if e := b.settled(ev.ID, 60*time.Second); e.State != trawl.EventDelivered || e.Attempts != 1 {
+			t.Fatalf("busy account's event %+v, want delivered on its first attempt", e)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range requests {
+		if n != 1 {
+			t.Errorf("event %s was requested %d times", id, n)
+		}
+	}
 }

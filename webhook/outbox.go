@@ -321,12 +321,12 @@ func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*t
 }
 
 // release moves to pending, and enqueues, the events of job that no longer
-// have to wait, now that one of its events has ended. It locks the job's
-// outbox, which orders it against emit.
-func (s *Service) release(tx store.Tx, job *trawl.Job) error {
-	o, err := tx.Outbox(job.ID)
-	if err != nil || o.Waiting == 0 {
-		return err
+// have to wait, now that one of its events has ended. o is the job's outbox,
+// read (and on PostgreSQL locked) in this transaction, which orders this
+// against emit; release writes it when it changes.
+func (s *Service) release(tx store.Tx, job *trawl.Job, o *trawl.Outbox) error {
+	if o.Waiting == 0 {
+		return nil
 	}
 	var due []*trawl.Event
 	if job.Webhook.Ordered {

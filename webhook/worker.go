@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -73,10 +73,19 @@ type Config struct {
 	Sender   *Sender
 	Schedule Schedule     // delays before attempts 2, 3, …; default DefaultSchedule()
 	Logger   *slog.Logger // default: discard
-	// PerHostConcurrency bounds the attempts in flight to one receiver host on
-	// this node, so a slow receiver holds at most that many workers. Default 8.
+	// PerHostConcurrency bounds the attempts in flight to one receiver on
+	// this node, counted by its name and by its address, so a slow receiver
+	// holds at most that many workers however many names it has. Default 8.
 	PerHostConcurrency int
-	Observer           Observer // optional
+	// AccountConcurrency bounds one account's attempts in flight on this
+	// node, so one account's receivers cannot take every worker; default
+	// DefaultAccountConcurrency.
+	AccountConcurrency int
+	// Resolver resolves receivers' names for the per-receiver limit; default
+	// a plain net.Resolver. The attempt itself connects through the guarded
+	// client, which checks the address it dials.
+	Resolver Resolver
+	Observer Observer // optional
 	// Links returns a terminal job's download links, which the finished
 	// event carries, signed at the time of each attempt; nil sends none.
 	Links func(*trawl.Job) any
@@ -92,9 +101,12 @@ type Config struct {
 // attempt recorded together with what follows from it in one transaction),
 // and redelivers them on request. It is safe for concurrent use.
 type Service struct {
-	c     Config
-	hosts *hostLimiter
-	rnd   func() float64
+	c         Config
+	hosts     *hostLimiter // per receiver, by name and by address
+	accounts  *hostLimiter // per account
+	endpoints *endpoints
+	breakers  *breakers
+	rnd       func() float64
 }
 
 // New returns a webhook service.
@@ -111,8 +123,44 @@ func New(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.AccountConcurrency <= 0 {
+		c.AccountConcurrency = DefaultAccountConcurrency
+	}
 	c.Batch = c.Batch.withDefaults()
-	return &Service{c: c, hosts: newHostLimiter(c.PerHostConcurrency), rnd: rand.Float64}
+	return &Service{c: c, hosts: newHostLimiter(c.PerHostConcurrency), accounts: newHostLimiter(c.AccountConcurrency),
+		endpoints: newEndpoints(c.Resolver, c.Now), breakers: newBreakers(c.Now), rnd: rand.Float64}
+}
+
+// DefaultAccountConcurrency is the default of Config.AccountConcurrency.
+const DefaultAccountConcurrency = 16
+
+// acquire takes a slot of the account and of each of the endpoint's keys,
+// waiting briefly for each; it returns a func that gives them all back, or
+// false when one was not free in time.
+func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (func(), bool) {
+	var releases []func()
+	undo := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	// An account at its share steps aside at once: its events would
+	// otherwise hold workers just waiting, which is what the share is to
+	// prevent.
+	r, ok := w.accounts.acquire(ctx, strconv.FormatInt(accountID, 10), 0)
+	if !ok {
+		return nil, false
+	}
+	releases = append(releases, r)
+	for _, key := range ep.keys() {
+		r, ok := w.hosts.acquire(ctx, key, hostWait)
+		if !ok {
+			undo()
+			return nil, false
+		}
+		releases = append(releases, r)
+	}
+	return undo, true
 }
 
 // AddWorkers registers the service's River workers: delivery attempts and
@@ -153,11 +201,15 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 		return w.settle(ctx, ev.ID, job, func(e *trawl.Event) { e.State = trawl.EventGone })
 	}
 
-	host := job.Webhook.URL
-	if u, err := url.Parse(job.Webhook.URL); err == nil {
-		host = u.Host
+	// Isolation: an account holds at most its share of this node's
+	// attempts, a receiver (by name and by address) at most its own, and a
+	// receiver that stopped answering is left alone for a while. An attempt
+	// that cannot go now steps aside without spending an attempt.
+	ep := w.endpoints.of(ctx, job.Webhook.URL)
+	if ok, wait := w.breakers.allow(ep.breakerKey()); !ok {
+		return river.JobSnooze(wait + time.Duration(float64(time.Second)*w.rnd()))
 	}
-	release, ok := w.hosts.acquire(ctx, host, hostWait)
+	release, ok := w.acquire(ctx, job.AccountID, ep)
 	if !ok {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -184,8 +236,10 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 	})
 	release()
 	if !res.OK() && ctx.Err() != nil {
-		return ctx.Err() // shutting down: this attempt does not count, River runs it again
+		w.breakers.report(ep.breakerKey(), true) // no verdict on the receiver
+		return ctx.Err()                         // shutting down: this attempt does not count, River runs it again
 	}
+	w.breakers.report(ep.breakerKey(), reached(res))
 	outcome, err := w.record(ctx, ev, job, args, res)
 	if err != nil {
 		return err
@@ -208,7 +262,9 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
 	var outcome string
 	err := w.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		e, err := tx.Event(ev.ID)
+		// The outbox is read (and on PostgreSQL locked) with the event: it
+		// orders this against new events of the job (see release).
+		e, o, err := tx.EventWithOutbox(ev.ID)
 		if err != nil {
 			return err
 		}
@@ -236,10 +292,6 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 			outcome, e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
 		case res.Gone:
 			outcome, e.State = "gone", trawl.EventGone
-			o, err := tx.Outbox(job.ID)
-			if err != nil {
-				return err
-			}
 			if o.GoneAt == nil {
 				o.GoneAt = &now
 				if err := tx.UpdateOutbox(o); err != nil {
@@ -266,7 +318,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 		if e.State == trawl.EventPending {
 			return nil
 		}
-		return w.release(tx, job)
+		return w.release(tx, job, o)
 	})
 	return outcome, err
 }
@@ -274,7 +326,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 // settle ends a pending event without an attempt.
 func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change func(*trawl.Event)) error {
 	return w.c.Store.InTx(ctx, func(tx store.Tx) error {
-		e, err := tx.Event(id)
+		e, o, err := tx.EventWithOutbox(id)
 		if err != nil || e.State != trawl.EventPending {
 			return err
 		}
@@ -282,6 +334,6 @@ func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change 
 		if err := tx.UpdateEvent(e); err != nil {
 			return err
 		}
-		return w.release(tx, job)
+		return w.release(tx, job, o)
 	})
 }

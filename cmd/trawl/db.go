@@ -21,6 +21,8 @@ type database interface {
 	engine.Database
 	// JobCounts counts jobs by status, for the metrics.
 	JobCounts(ctx context.Context) (map[string]int64, error)
+	// TasksInFlight counts an account's tasks queued or running.
+	TasksInFlight(ctx context.Context, accountID int64) (int64, error)
 	// Path names the database for logs, without credentials.
 	Path() string
 	Migrate(ctx context.Context, log *slog.Logger) error

@@ -22,6 +22,7 @@ import (
 	"github.com/trawlhq/trawl/scrape/contacts"
 	"github.com/trawlhq/trawl/scrape/crawler"
 	"github.com/trawlhq/trawl/scrape/googlemaps"
+	"github.com/trawlhq/trawl/web"
 	"github.com/trawlhq/trawl/webhook"
 )
 
@@ -29,6 +30,7 @@ type serveCmd struct {
 	dbFlags
 	pageFlags
 	browserFlags
+	scraperFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -150,7 +152,13 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	contactsScraper := contacts.New(fetcher)
 	contactsScraper.Renderer = renderer(pool)
-	scrapers := scrape.NewRegistry(crawler.New(pages, fetcher), contactsScraper, googleMaps)
+	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
+		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
+	})
+	if err != nil {
+		return err
+	}
+	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(pages, fetcher), contactsScraper, googleMaps}, more...)...)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
@@ -163,6 +171,9 @@ func (c *serveCmd) Run(e *env) error {
 		Schedule:           schedule,
 		Logger:             log,
 		PerHostConcurrency: c.WebhookHostConcurrency,
+		// One account's receivers may hold half of this node's delivery
+		// workers; the other half stays for everyone else.
+		AccountConcurrency: max(1, c.WebhookWorkers/2),
 		Observer:           mx,
 		Links:              links,
 		Batch:              webhook.Batch{MaxRows: c.WebhookBatchRows, MaxBytes: c.WebhookMaxBodyBytes, Window: c.WebhookBatchWindow},
@@ -209,12 +220,15 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	root := http.NewServeMux()
 	root.Handle("GET /metrics", mx.Handler())
+	var console *web.Console
 	if shots != nil && c.Role != roleWorker {
 		root.Handle("GET /screenshots/", shots.Handler())
 	}
 	if c.Role == roleWorker {
 		root.Handle("/", probes(db, ready))
 	} else {
+		console = newConsole(db, svc, hooks, scrapers, signer, publicURL, exportKey, log)
+		mountConsole(root, console)
 		root.Handle("/", httpapi.New(httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
@@ -227,12 +241,18 @@ func (c *serveCmd) Run(e *env) error {
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Nodes:     nodeList(eng),
-			Ready:     ready,
+			Tasks: func(ctx context.Context, accountID int64) (int64, int, error) {
+				n, err := db.TasksInFlight(ctx, accountID)
+				return n, c.AccountConcurrency, err
+			},
+			Ready:  ready,
+			Events: console.Events(),
 
 			Web:            pages,
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
+			Endpoints:      endpoints,
 		}))
 	}
 	srv := &http.Server{
@@ -241,6 +261,9 @@ func (c *serveCmd) Run(e *env) error {
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if console != nil {
+		srv.RegisterOnShutdown(console.Close) // open event streams end, so the drain need not wait for them
 	}
 
 	if err := eng.Start(ctx); err != nil {

@@ -1,8 +1,10 @@
 package page
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,7 +36,8 @@ func FromQuery(q url.Values, extra ...string) json.RawMessage {
 	out := map[string]any{}
 	lists := map[string][]string{}
 	objects := map[string]map[string]string{}
-	for key, vals := range q {
+	for _, key := range queryKeys(q) {
+		vals := q[key]
 		name, sub, bracket := strings.Cut(key, "[")
 		sub = strings.TrimSuffix(sub, "]")
 		kind, known := optionFields[name]
@@ -106,4 +109,40 @@ func FromQuery(q url.Values, extra ...string) json.RawMessage {
 	}
 	b, _ := json.Marshal(out) // maps of strings, bools, numbers and valid raw JSON
 	return b
+}
+
+// queryKeys returns q's keys in a stable order in which indexed array
+// elements ("k[0]", "k[1]", …, "k[10]") come by their index, so that an
+// array keeps its order.
+func queryKeys(q url.Values) []string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	index := func(k string) (string, int, bool) {
+		name, sub, ok := strings.Cut(k, "[")
+		if !ok {
+			return k, -1, false
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(sub, "]"))
+		return name, n, err == nil
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		an, ai, aok := index(a)
+		bn, bi, bok := index(b)
+		if c := strings.Compare(an, bn); c != 0 {
+			return c
+		}
+		if aok != bok { // indexed elements first
+			if aok {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(ai, bi); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return keys
 }

@@ -46,19 +46,45 @@ func (tx *Tx) InsertEvent(e *trawl.Event) error {
 	if e.State == "" {
 		e.State = trawl.EventPending
 	}
-	// PostgreSQL numbers events from a sequence; SQLite's single writer can
-	// take the next number itself.
-	seq := `(SELECT COALESCE(MAX(seq), 0) + 1 FROM events)`
+	// PostgreSQL numbers events from a sequence; on SQLite the single writer
+	// numbers them itself.
 	if tx.db.dialect.Postgres {
-		seq = `nextval('events_seq_seq')`
+		err := tx.tx.QueryRow(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, nextval('events_seq_seq'), ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING seq`), e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
+			nullMicros(e.DeliveredAt)).Scan(&e.Seq)
+		if err != nil {
+			return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
+		}
+		return nil
 	}
-	err := tx.tx.QueryRow(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, `+seq+`, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
-		e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
-		nullMicros(e.DeliveredAt)).Scan(&e.Seq)
+	seq, err := tx.nextEventSeq()
 	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
+		nullMicros(e.DeliveredAt)); err != nil {
 		return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
 	}
 	return nil
+}
+
+// nextEventSeq numbers the next event on a database with a single writer:
+// the largest number stored, read once per process, then counted up. A
+// transaction that rolls back leaves a gap, which readers of seq allow.
+func (tx *Tx) nextEventSeq() (int64, error) {
+	db := tx.db
+	db.seqMu.Lock()
+	defer db.seqMu.Unlock()
+	if !db.seqRead {
+		if err := tx.tx.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&db.seq); err != nil {
+			return 0, fmt.Errorf("read the last event number: %w", err)
+		}
+		db.seqRead = true
+	}
+	db.seq++
+	return db.seq, nil
 }
 
 // Outbox implements store.Tx.
@@ -140,6 +166,28 @@ func (tx *Tx) Event(id string) (*trawl.Event, error) {
 		return nil, fmt.Errorf("read event %s: %w", id, err)
 	}
 	return e, nil
+}
+
+// EventWithOutbox implements store.Tx.
+func (tx *Tx) EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error) {
+	e, dest, finish := eventFields()
+	cols := strings.Split(eventColumns, ",")
+	for i, c := range cols {
+		cols[i] = "e." + strings.TrimSpace(c)
+	}
+	o := &trawl.Outbox{}
+	var gone sql.NullInt64
+	dest = append(dest, &o.JobID, &o.RowsEventedSeq, &o.FlushScheduled, &o.FinishWritten, &gone, &o.Waiting)
+	err := tx.tx.QueryRow(tx.q(`SELECT `+strings.Join(cols, ", ")+`, o.job_id, o.rows_evented_seq, o.flush_scheduled,
+		o.finish_written, o.gone_at, o.waiting FROM events e JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`+
+		tx.db.dialect.ForUpdate), id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("event", id)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("read event %s: %w", id, err)
+	}
+	o.GoneAt = fromNullMicros(gone)
+	return e, o, finish()
 }
 
 // UpdateEvent implements store.Tx.
@@ -230,7 +278,7 @@ func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, er
 
 // Events implements store.Store.
 func (db *DB) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE job_id = ? ORDER BY created_at, id`), jobID)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE job_id = ? ORDER BY seq`), jobID)
 	if err != nil {
 		return nil, fmt.Errorf("list events of job %d: %w", jobID, err)
 	}

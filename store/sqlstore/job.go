@@ -80,6 +80,10 @@ func (db *DB) Jobs(ctx context.Context, f store.JobFilter) ([]*trawl.Job, int64,
 		where += ` AND status = ?`
 		args = append(args, string(f.Status))
 	}
+	if f.Scraper != "" {
+		where += ` AND scraper = ?`
+		args = append(args, f.Scraper)
+	}
 	var total int64
 	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs`+where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count jobs: %w", err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,11 @@ type DB struct {
 	dialect Dialect
 	now     func() time.Time
 	queue   atomic.Pointer[store.Queue]
+
+	// The last event number given out, on a database with a single writer.
+	seqMu   sync.Mutex
+	seq     int64
+	seqRead bool
 }
 
 // New returns a store over write (used for transactions and writes) and read

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		"Outbox":               testOutbox,
 		"AccountEvents":        testAccountEvents,
 		"DispatchTasks":        testDispatchTasks,
+		"ChangeFeed":           testChangeFeed,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -513,6 +514,13 @@ func testOutbox(t *testing.T, s store.Store) {
 		}
 		if _, err := tx.FindEvents(j.ID, store.EventFilter{}); err == nil {
 			return errors.New("a filter with no state was accepted")
+		}
+		e, o, err := tx.EventWithOutbox(open[1].ID)
+		if err != nil || e.ID != open[1].ID || e.State != trawl.EventPending || o.JobID != j.ID || o.Waiting != 2 || o.GoneAt == nil {
+			return fmt.Errorf("event with outbox: %+v %+v %v", e, o, err)
+		}
+		if _, _, err := tx.EventWithOutbox("nope"); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+			return fmt.Errorf("missing event with outbox: %v", err)
 		}
 		return nil
 	})

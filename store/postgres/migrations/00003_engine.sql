@@ -19,10 +19,10 @@ ALTER TABLE events ADD COLUMN account_id BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN seq BIGSERIAL;
 UPDATE events SET account_id = jobs.account_id FROM jobs WHERE jobs.id = events.job_id;
 CREATE INDEX events_account_id_seq ON events (account_id, seq);
-CREATE UNIQUE INDEX events_seq ON events (seq);
 -- What the ordering of a job's events asks: is an event of this type still
--- open, which is the first waiting one.
+-- open, which is the first waiting one. A job's events are listed by seq.
 DROP INDEX events_job_id_state;
+DROP INDEX events_job_id_created_at;
 CREATE INDEX events_job_id_state_seq ON events (job_id, state, seq);
 CREATE INDEX events_job_id_type_state ON events (job_id, event_type, state);
 
@@ -50,7 +50,7 @@ ALTER TABLE accounts DROP COLUMN previous_secrets;
 DROP INDEX events_job_id_type_state;
 DROP INDEX events_job_id_state_seq;
 CREATE INDEX events_job_id_state ON events (job_id, state);
-DROP INDEX events_seq;
+CREATE INDEX events_job_id_created_at ON events (job_id, created_at);
 DROP INDEX events_account_id_seq;
 ALTER TABLE events DROP COLUMN seq, DROP COLUMN account_id;
 ALTER TABLE jobs ADD COLUMN rows_evented_seq BIGINT NOT NULL DEFAULT 0, ADD COLUMN flush_scheduled BOOLEAN NOT NULL DEFAULT FALSE,

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/export"
+	"github.com/trawlhq/trawl/httpapi"
+	"github.com/trawlhq/trawl/jobs"
+	"github.com/trawlhq/trawl/scrape"
+	"github.com/trawlhq/trawl/web"
+	"github.com/trawlhq/trawl/webhook"
+)
+
+// newConsole builds the web console over the same services as the API. Its
+// session cookies are keyed from the export secret, which every node
+// shares (the console derives a key of its own from it).
+func newConsole(db database, svc *jobs.Service, hooks web.Webhooks, scrapers *scrape.Registry, signer *export.Signer, publicURL string,
+	secret []byte, log *slog.Logger) *web.Console {
+	links := dataLinks(signer)
+	return web.New(web.Config{
+		Jobs:          svc,
+		Webhooks:      hooks,
+		Accounts:      db,
+		Store:         db,
+		Changes:       db,
+		Scrapers:      infos(scrapers),
+		PublicURL:     publicURL,
+		SessionSecret: secret,
+		Links: func(jobID int64) web.DataLinks {
+			l := signer.Links(jobID)
+			return web.DataLinks{JSON: l.JSON, CSV: l.CSV, XLSX: l.XLSX}
+		},
+		JobJSON:     func(j *trawl.Job) ([]byte, error) { return httpapi.JobJSON(j, links) },
+		WebhookBody: func(ctx context.Context, e *trawl.Event) ([]byte, error) { return webhookBody(ctx, db, signer, e) },
+		AttemptJSON: httpapi.AttemptJSON,
+		Logger:      log.With("component", "console"),
+	})
+}
+
+// mountConsole serves the console's pages beside the API: / (a redirect to
+// the console) and /console/….
+func mountConsole(root *http.ServeMux, c *web.Console) {
+	root.Handle("GET /{$}", c)
+	root.Handle("/console/", c)
+}
+
+// webhookBody is the body a delivery of e carries now: the stored payload,
+// with the finished event's download links signed afresh, as the delivery
+// worker adds them at each attempt.
+func webhookBody(ctx context.Context, db database, signer *export.Signer, e *trawl.Event) ([]byte, error) {
+	if e.Type != trawl.EventJobFinished {
+		return e.Payload, nil
+	}
+	job, err := db.Job(ctx, 0, e.JobID)
+	if err != nil {
+		return nil, err
+	}
+	if !job.Status.Terminal() {
+		return e.Payload, nil
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return nil, fmt.Errorf("read payload of event %s: %w", e.ID, err)
+	}
+	p.Data = signer.Links(job.ID)
+	if p.StopReason == nil { // a JSON null decodes to nil; the finished event keeps it
+		null := json.RawMessage("null")
+		p.StopReason = &null
+	}
+	return json.Marshal(p)
+}
