@@ -13,8 +13,11 @@
 //
 // # Egress safety
 //
-// Chromium never opens a connection of its own. It is started with an HTTP
-// proxy that the pool serves on 127.0.0.1, and that proxy resolves names and
+// Chromium never opens a connection of its own. Each page's incognito
+// context is given an HTTP proxy that the pool serves on 127.0.0.1, with a
+// token of the page's own (proxy authentication): the proxy serves only
+// known pages, and routes each request with its page's context (the proxy
+// label of proxyType and proxyCountry). That proxy resolves names and
 // dials through trawl's egress guard (package egress): plain HTTP requests go
 // through a guarded transport, HTTPS and WebSocket through CONNECT tunnels
 // dialled by the guarded dialer, or through the outbound proxies of

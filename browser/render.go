@@ -198,7 +198,14 @@ const serializeDOM = `(document.doctype ? new XMLSerializer().serializeToString(
 
 // renderOn renders req once on browser in.
 func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, error) {
-	tctx, cancelTab := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext())
+	// The page's own incognito context, with its own way through the
+	// proxy: a token that ties each of its requests to this page.
+	token, unregister := p.proxy.register(ctx)
+	defer unregister()
+	tctx, cancelTab := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(func(bc *target.CreateBrowserContextParams) {
+		bc.ProxyServer = "http://" + p.proxy.addr()
+		bc.ProxyBypassList = "<-loopback>"
+	}))
 	defer cancelTab()
 	stop := context.AfterFunc(ctx, cancelTab)
 	defer stop()
@@ -273,6 +280,21 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 			}
 		}
 	})
+	// The proxy asks for the page's token; a target's own authentication
+	// challenge is declined.
+	auths := chromedp.Events(lctx, fetch.AuthRequired)
+	wg.Go(func() {
+		for ev, err := range auths {
+			if err != nil {
+				return
+			}
+			resp := &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}
+			if ev.AuthChallenge != nil && ev.AuthChallenge.Source == fetch.AuthChallengeSourceProxy {
+				resp = &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: token}
+			}
+			_, _ = chromedp.Call(lctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: resp})
+		}
+	})
 	paused := chromedp.Events(lctx, fetch.RequestPaused)
 	wg.Go(func() {
 		for ev, err := range paused {
@@ -282,7 +304,7 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 			wg.Go(func() { ic.handle(lctx, ev) })
 		}
 	})
-	if _, err := chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+	if _, err := chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}, HandleAuthRequests: new(true)}); err != nil {
 		return nil, wrap(fmt.Errorf("intercept requests: %w", err))
 	}
 

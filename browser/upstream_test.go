@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trawlhq/trawl/scrape"
 )
 
 // upstreamProxy is an outbound HTTP proxy (TRAWL_PROXY_URLS) that records
@@ -100,5 +102,60 @@ ws.onerror = done; ws.onopen = done;
 	}
 	if !up.authOK {
 		t.Error("the outbound proxy got no credentials")
+	}
+}
+
+func newUpstream(t *testing.T) (*upstreamProxy, string) {
+	t.Helper()
+	up := &upstreamProxy{tr: &http.Transport{}}
+	up.rp = &httputil.ReverseProxy{Rewrite: func(*httputil.ProxyRequest) {}, Transport: up.tr}
+	srv := httptest.NewServer(up)
+	t.Cleanup(func() { srv.Close(); up.close() })
+	return up, srv.URL
+}
+
+func TestLabelledProxiesAreChosenPerPage(t *testing.T) {
+	t.Parallel()
+	upA, urlA := newUpstream(t)
+	upB, urlB := newUpstream(t)
+	pool, err := scrape.NewProxyPool([]string{urlA + "#type=datacenter", urlB + "#type=residential"}, scrape.ProxyPoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := setup(t, func(c *Config) { c.Egress.Proxy = pool.ProxyFunc() })
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { html(w, "<p>hi</p>") })
+	srv := site(t, mux)
+
+	ctx := scrape.WithProxyLabel(context.Background(), scrape.ProxyLabel{Type: "residential"})
+	for range 3 {
+		if _, err := b.pool.Render(ctx, Request{URL: srv.URL + "/"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upA.mu.Lock()
+	nA := len(upA.seen)
+	upA.mu.Unlock()
+	upB.mu.Lock()
+	nB := len(upB.seen)
+	upB.mu.Unlock()
+	if nA != 0 || nB == 0 {
+		t.Errorf("the datacenter proxy carried %d requests and the residential one %d; want every one through the page's label, residential", nA, nB)
+	}
+}
+
+func TestTheProxyServesOnlyPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	proxyURL, _ := url.Parse("http://" + b.pool.proxy.addr())
+	tr := &http.Transport{Proxy: http.ProxyURL(proxyURL)}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get("http://127.0.0.1:1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusProxyAuthRequired {
+		t.Errorf("a request without a page's token: got %s, want 407", resp.Status)
 	}
 }
