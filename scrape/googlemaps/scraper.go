@@ -88,7 +88,11 @@ func searchSchema() map[string]any {
 		"categories": terms("More search terms, searched like keywords (e.g. \"dentist\"); " +
 			"keywords may then be left out."),
 		"locations": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxLocations,
-			"items":       map[string]any{"type": "string", "minLength": 1},
+			"items": map[string]any{"type": "string", "minLength": 1, "anyOf": []any{
+				map[string]any{"maxLength": maxTextLen},
+				// The CUSTOM> prefix does not count towards the length.
+				map[string]any{"pattern": fmt.Sprintf(`^\s*[Cc][Uu][Ss][Tt][Oo][Mm]>\s*.{1,%d}\s*$`, maxTextLen)},
+			}},
 			"description": "Where to search, as free text: \"Chicago, IL\" or HasData's \"CUSTOM>New York, NY\"."},
 		"extractEmails": map[string]any{"type": "boolean", "default": false,
 			"description": "Read each place's website (home page and contact pages) for emails, phone numbers and social profiles."},
@@ -100,7 +104,10 @@ func searchSchema() map[string]any {
 			"description": "The map viewport to search in, \"@latitude,longitude,zoomz\" (zoom 1..21), e.g. \"@40.7455,-74.0083,14z\"."},
 		"grid": gridSchema(),
 	})
-	schema["anyOf"] = []any{map[string]any{"required": []string{"keywords"}}, map[string]any{"required": []string{"categories"}}}
+	nonEmpty := func(field string) map[string]any {
+		return map[string]any{"required": []string{field}, "properties": map[string]any{field: map[string]any{"minItems": 1}}}
+	}
+	schema["anyOf"] = []any{nonEmpty("keywords"), nonEmpty("categories")}
 	return schema
 }
 
