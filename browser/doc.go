@@ -13,24 +13,34 @@
 //
 // # Egress safety
 //
-// Chromium never opens a connection of its own. It is started with an HTTP
-// proxy that the pool serves on 127.0.0.1, and that proxy resolves names and
+// Chromium never opens a connection of its own. Each page's incognito
+// context is given an HTTP proxy that the pool serves on 127.0.0.1, with a
+// token of the page's own (proxy authentication): the proxy serves only
+// known pages, and routes each request with its page's context (the proxy
+// label of proxyType and proxyCountry). That proxy resolves names and
 // dials through trawl's egress guard (package egress): plain HTTP requests go
 // through a guarded transport, HTTPS and WebSocket through CONNECT tunnels
-// dialled by the guarded dialer. Chromium's implicit proxy bypass for
-// loopback is removed, WebRTC may not send UDP outside the proxy, downloads
-// are denied, pop-ups are closed, dialogs are dismissed, and every request a
-// page makes is also seen by the pool (Fetch interception), which refuses
+// dialled by the guarded dialer, or through the outbound proxies of
+// Config.Egress.Proxy when trawl has some. Chromium's implicit proxy bypass for
+// loopback is removed, Chromium resolves no names itself, WebRTC may not
+// send UDP outside the proxy, service workers cannot register, downloads are
+// denied, links and scripts that would open a window open in the page's own
+// tab (a window that still opens is closed), dialogs are dismissed, and every
+// request a page makes, its iframes' included, is also seen by the pool
+// (Fetch interception), which refuses
 // file: and other non-web schemes, applies blockResources, blockAds and
 // blockUrls, caps sub-resources per page, and counts each document against
 // its host's politeness limits (Config.Admit).
 //
 // # Options
 //
-// A [Request] carries the HasData options: Wait, WaitFor, Scenario
-// (jsScenario: click, fill, wait, waitFor, waitForAndClick, scrollX, scrollY,
-// evaluate; a missing element fails the page with an error naming the step),
-// Screenshot (full page, PNG or JPEG), BlockResources, BlockAds and BlockURLs.
+// A [Request] carries the HasData options, applied in this order after the
+// page has loaded: Wait, WaitFor, then Scenario (jsScenario: click, fill,
+// wait, waitFor, waitForAndClick, scrollX, scrollY, evaluate; a missing
+// element fails the page with an error naming the step). Screenshot takes a
+// full-page PNG or JPEG; BlockResources, BlockAds and BlockURLs refuse
+// sub-requests. [Renderer] adapts the pool to the page engine's renderer
+// interface (package scrape/page).
 //
 // # The ad blocklist
 //

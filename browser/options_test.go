@@ -1,11 +1,16 @@
 package browser
 
 import (
+	"context"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/trawlhq/trawl/scrape/page"
 )
 
 func TestParseScenario(t *testing.T) {
@@ -106,5 +111,63 @@ plain.example
 	}
 	if !isAdHost(adHosts(), "securepubads.g.doubleclick.net") {
 		t.Error("the embedded list does not block doubleclick.net")
+	}
+}
+
+func TestPoolLifecycle(t *testing.T) {
+	t.Parallel()
+	if _, err := New(Config{}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("New without a Chromium: got %v, want ErrUnavailable", err)
+	}
+	if _, err := New(Config{ExecPath: "/nonexistent/chromium"}); err == nil {
+		t.Error("New with a missing binary: got nil error")
+	}
+	exe, err := os.Executable() // any file will do: the browser starts at the first page
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Config{ExecPath: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Render(context.Background(), Request{URL: "http://127.0.0.1/"}); err == nil || !strings.Contains(err.Error(), "not started") {
+		t.Errorf("render before Start: got %v, want a not-started error", err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Render(context.Background(), Request{URL: "http://127.0.0.1/"}); !errors.Is(err, ErrStopped) {
+		t.Errorf("render after Stop: got %v, want ErrStopped", err)
+	}
+	for _, req := range []Request{
+		{URL: "http://127.0.0.1/", Wait: MaxWait + time.Millisecond},
+		{URL: "http://127.0.0.1/", Screenshot: "gif"},
+		{URL: "http://127.0.0.1/", BlockURLs: []string{""}},
+		{URL: "http:///nohost"},
+	} {
+		if _, err := p.Render(context.Background(), req); err == nil || errors.Is(err, ErrStopped) {
+			t.Errorf("render %+v: got %v, want the request refused", req, err)
+		}
+	}
+}
+
+func TestStepsOfTheEnginesScenario(t *testing.T) {
+	t.Parallel()
+	n, px := 250, -30
+	got := stepsOf([]page.Action{
+		{Click: "#a"}, {Fill: &[2]string{"#b", "x"}}, {Wait: &n}, {WaitFor: ".c"},
+		{WaitForAndClick: "#d"}, {ScrollX: &px}, {ScrollY: &n}, {Evaluate: "1"},
+	})
+	want := []Step{
+		{Action: StepClick, Selector: "#a"}, {Action: StepFill, Selector: "#b", Value: "x"},
+		{Action: StepWait, Wait: 250 * time.Millisecond}, {Action: StepWaitFor, Selector: ".c"},
+		{Action: StepWaitForAndClick, Selector: "#d"}, {Action: StepScrollX, Pixels: -30},
+		{Action: StepScrollY, Pixels: 250}, {Action: StepEvaluate, Value: "1"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stepsOf (-want +got):\n%s", diff)
 	}
 }

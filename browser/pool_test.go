@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/png"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -94,6 +95,9 @@ func (o *fakeObserver) restartCount(reason string) int {
 	return o.restarts[reason]
 }
 
+const sitemap = `<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://shop.test/a</loc></url></urlset>`
+
 // site is the local test site.
 func site(t *testing.T, mux *http.ServeMux) *httptest.Server {
 	t.Helper()
@@ -110,6 +114,16 @@ func html(w http.ResponseWriter, body string) {
 func TestRender(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
+	t.Cleanup(func() { // after the parallel subtests
+		b.obs.mu.Lock()
+		defer b.obs.mu.Unlock()
+		if b.obs.maxBusy < 1 || b.obs.maxBusy > b.pool.Tabs() {
+			t.Errorf("at most %d tabs were busy, want 1 to %d", b.obs.maxBusy, b.pool.Tabs())
+		}
+		if b.obs.rendered["ok"] == 0 || b.obs.rendered["error"] == 0 {
+			t.Errorf("pages rendered by outcome: %v, want both outcomes counted", b.obs.rendered)
+		}
+	})
 
 	var heavyHits, trackerHits, popupHits atomic.Int64
 	mux := http.NewServeMux()
@@ -150,6 +164,37 @@ func TestRender(t *testing.T) {
 			popupHits.Add(1)
 		}
 		html(w, `<p id="popped">in the same tab</p>`)
+	})
+	mux.HandleFunc("/sitemap.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, sitemap)
+	})
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		io.WriteString(w, r.Header.Get("Cookie")+" "+r.Header.Get("X-Test"))
+	}
+	mux.HandleFunc("/echo", echo)
+	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Cookie") != "session=1" {
+			http.Error(w, "no cookie", http.StatusForbidden)
+			return
+		}
+		// localhost is another origin than 127.0.0.1.
+		other := "http://localhost:" + r.Host[strings.LastIndexByte(r.Host, ':')+1:] + "/echo"
+		html(w, `<script>
+const show = (id, t) => { const p = document.createElement("p"); p.id = id; p.textContent = t; document.body.appendChild(p); };
+fetch("/echo").then(r => r.text()).then(t => show("own", t)).then(() =>
+fetch("`+other+`").then(r => r.text()).then(t => show("third", t)));
+</script>`)
+	})
+	mux.HandleFunc("/download", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="x.bin"`)
+		w.Write(bytes.Repeat([]byte{0}, 1<<16))
+	})
+	mux.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"a": [1, 2]}`)
 	})
 	srv := site(t, mux)
 
@@ -256,6 +301,45 @@ func TestRender(t *testing.T) {
 		}
 		if !strings.Contains(pg.HTML, "in the same tab") {
 			t.Errorf("got HTML %q, want the linked page in the same tab", pg.HTML)
+		}
+	})
+
+	t.Run("a document that is not HTML comes back as served", func(t *testing.T) {
+		t.Parallel()
+		pg, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/sitemap.xml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.HTML != sitemap || pg.ContentType != "application/xml" {
+			t.Errorf("got %q (%s), want the XML as served", pg.HTML, pg.ContentType)
+		}
+		pg, err = b.pool.Render(context.Background(), Request{URL: srv.URL + "/data.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.HTML != `{"a": [1, 2]}` || pg.ContentType != "application/json" {
+			t.Errorf("got %q (%s), want the JSON as served", pg.HTML, pg.ContentType)
+		}
+	})
+
+	t.Run("headers go to the page's own origin only", func(t *testing.T) {
+		t.Parallel()
+		pg, err := b.pool.Render(context.Background(), Request{
+			URL: srv.URL + "/headers", Header: http.Header{"Cookie": {"session=1"}, "X-Test": {"yes"}}, WaitFor: "#third",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(pg.HTML, `<p id="own">session=1 yes</p>`) || !strings.Contains(pg.HTML, `<p id="third"> </p>`) {
+			t.Errorf("got HTML %q, want the headers on the page's own requests and none on the other origin's", pg.HTML)
+		}
+	})
+
+	t.Run("downloads are refused", func(t *testing.T) {
+		t.Parallel()
+		_, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/download"})
+		if err == nil || !strings.Contains(err.Error(), "ERR_ABORTED") {
+			t.Errorf("render a download: got %v, want the navigation aborted", err)
 		}
 	})
 

@@ -2,6 +2,9 @@ package browser
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +41,7 @@ type proxy struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex
+	pages   map[string]context.Context // by token: the page each request is for
 	tunnels map[net.Conn]struct{}
 	blocked map[string]time.Time // host:port refused by the guard, when
 	closed  bool
@@ -55,6 +60,7 @@ func startProxy(o egress.Options, log *slog.Logger) (*proxy, error) {
 		dial:    egress.NewDialContext(o),
 		tr:      egress.NewTransport(o),
 		log:     log,
+		pages:   make(map[string]context.Context),
 		tunnels: make(map[net.Conn]struct{}),
 		blocked: make(map[string]time.Time),
 	}
@@ -84,7 +90,51 @@ func (p *proxy) close() {
 	p.tr.CloseIdleConnections()
 }
 
+// register makes a token for a page, good until unregister. Requests that
+// carry it (as the proxy user name) are served with ctx's values, such as
+// the proxy label of the page's request (proxyType, proxyCountry); requests
+// without a known token are refused, so no other local process can use the
+// proxy.
+func (p *proxy) register(ctx context.Context) (token string, unregister func()) {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token = hex.EncodeToString(b)
+	p.mu.Lock()
+	p.pages[token] = ctx
+	p.mu.Unlock()
+	return token, func() {
+		p.mu.Lock()
+		delete(p.pages, token)
+		p.mu.Unlock()
+	}
+}
+
+// pageOf returns the context of the page r is for, from its
+// Proxy-Authorization.
+func (p *proxy) pageOf(r *http.Request) (context.Context, bool) {
+	auth, ok := strings.CutPrefix(r.Header.Get("Proxy-Authorization"), "Basic ")
+	if !ok {
+		return nil, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(auth)
+	if err != nil {
+		return nil, false
+	}
+	user, _, _ := strings.Cut(string(raw), ":")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ctx, ok := p.pages[user]
+	return ctx, ok
+}
+
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	page, ok := p.pageOf(r)
+	if !ok {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="trawl"`)
+		http.Error(w, "trawl browser proxy: unknown page", http.StatusProxyAuthRequired)
+		return
+	}
+	r = r.WithContext(pageValues{Context: r.Context(), page: page})
 	switch {
 	case r.Method == http.MethodConnect:
 		p.tunnel(w, r)
@@ -112,7 +162,7 @@ func (p *proxy) fail(w http.ResponseWriter, r *http.Request, err error) {
 // tunnel serves CONNECT: dial the target through the guard, then copy bytes
 // both ways until either side closes.
 func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
-	up, err := p.dial(r.Context(), "tcp", r.Host)
+	up, upr, err := p.dialTunnel(r.Context(), r.Host)
 	if err != nil {
 		if egress.IsBlocked(err) {
 			p.noteBlocked(r.Host)
@@ -120,6 +170,7 @@ func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "trawl: destination refused by the egress guard", http.StatusForbidden)
 			return
 		}
+		p.log.Debug("browser proxy: tunnel", "host", r.Host, "err", err)
 		http.Error(w, "trawl: cannot connect", http.StatusBadGateway)
 		return
 	}
@@ -150,15 +201,15 @@ func (p *proxy) tunnel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
+	pipe := func(dst net.Conn, src io.Reader) {
 		_, _ = io.Copy(dst, src)
-		if tc, ok := dst.(*net.TCPConn); ok {
-			_ = tc.CloseWrite()
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
 		}
 		done <- struct{}{}
 	}
 	go pipe(up, down)
-	go pipe(down, up)
+	go pipe(down, upr)
 	<-done
 	<-done
 }
@@ -206,4 +257,17 @@ func (p *proxy) wasBlocked(hostport string) bool {
 	defer p.mu.Unlock()
 	t, ok := p.blocked[hostport]
 	return ok && time.Since(t) <= blockedMemory
+}
+
+// pageValues is a request's context that also carries its page's values.
+type pageValues struct {
+	context.Context
+	page context.Context
+}
+
+func (c pageValues) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.page.Value(key)
 }

@@ -7,10 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
@@ -48,7 +46,9 @@ type Request struct {
 	BlockResources bool        // refuse images, fonts, media and stylesheets
 	BlockAds       bool        // refuse hosts on the embedded ad blocklist
 	BlockURLs      []string    // glob patterns of URLs to refuse (see CheckBlockURLs)
-	// Header holds extra request headers sent with every request of the page.
+	// Header holds extra request headers, sent with the page's requests to
+	// its own origin (scheme, host and port of URL) only: a Cookie meant for
+	// the target does not reach the third parties the page loads.
 	Header http.Header
 	// RespectRobots and Rate are passed to Config.Admit for each document.
 	RespectRobots bool
@@ -61,8 +61,12 @@ type Page struct {
 	StatusCode int         // of the main document; 0 when unknown
 	Status     string      // reason phrase, e.g. "Not Found"
 	Header     http.Header // of the main document
-	HTML       string      // the serialized DOM after scripts, waits and scenario
-	Screenshot []byte      // when Request.Screenshot was set
+	// HTML is the serialized DOM after scripts, waits and scenario; for a
+	// main document that is not HTML (XML, JSON, text, an image) it is the
+	// body as served, and ContentType says what it is.
+	HTML        string
+	ContentType string // "text/html; charset=utf-8" for a DOM, else the document's own type
+	Screenshot  []byte // when Request.Screenshot was set
 	// ScreenshotFormat is the encoding of Screenshot.
 	ScreenshotFormat ImageFormat
 	Subrequests      int // sub-resources the page asked for
@@ -194,7 +198,14 @@ const serializeDOM = `(document.doctype ? new XMLSerializer().serializeToString(
 
 // renderOn renders req once on browser in.
 func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, error) {
-	tctx, cancelTab := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext())
+	// The page's own incognito context, with its own way through the
+	// proxy: a token that ties each of its requests to this page.
+	token, unregister := p.proxy.register(ctx)
+	defer unregister()
+	tctx, cancelTab := chromedp.NewContext(in.ctx, chromedp.WithNewBrowserContext(func(bc *target.CreateBrowserContextParams) {
+		bc.ProxyServer = "http://" + p.proxy.addr()
+		bc.ProxyBypassList = "<-loopback>"
+	}))
 	defer cancelTab()
 	stop := context.AfterFunc(ctx, cancelTab)
 	defer stop()
@@ -219,15 +230,6 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 	}
 	if _, err := chromedp.Call(tctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageScript}); err != nil {
 		return nil, wrap(fmt.Errorf("add the page script: %w", err))
-	}
-	if len(req.Header) > 0 {
-		h := network.Headers{}
-		for k, vs := range req.Header {
-			h[k] = strings.Join(vs, ", ")
-		}
-		if _, err := chromedp.Call(tctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: h}); err != nil {
-			return nil, wrap(fmt.Errorf("set headers: %w", err))
-		}
 	}
 
 	var wg sync.WaitGroup
@@ -264,6 +266,35 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 	if err != nil {
 		return nil, err
 	}
+	// The main frame's documents, so that one that is not HTML can be
+	// returned as served rather than as the DOM Chromium shows it in.
+	docs := &docIndex{ids: map[string]network.RequestID{}, changed: make(chan struct{})}
+	responses := chromedp.Events(lctx, network.ResponseReceived)
+	wg.Go(func() {
+		for ev, err := range responses {
+			if err != nil {
+				return
+			}
+			if ev.Type == network.ResourceTypeDocument && string(ev.FrameID) == string(tabID) && ev.Response != nil {
+				docs.add(ev.Response.URL, ev.RequestID)
+			}
+		}
+	})
+	// The proxy asks for the page's token; a target's own authentication
+	// challenge is declined.
+	auths := chromedp.Events(lctx, fetch.AuthRequired)
+	wg.Go(func() {
+		for ev, err := range auths {
+			if err != nil {
+				return
+			}
+			resp := &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}
+			if ev.AuthChallenge != nil && ev.AuthChallenge.Source == fetch.AuthChallengeSourceProxy {
+				resp = &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: token}
+			}
+			_, _ = chromedp.Call(lctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: resp})
+		}
+	})
 	paused := chromedp.Events(lctx, fetch.RequestPaused)
 	wg.Go(func() {
 		for ev, err := range paused {
@@ -273,7 +304,7 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 			wg.Go(func() { ic.handle(lctx, ev) })
 		}
 	})
-	if _, err := chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+	if _, err := chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}, HandleAuthRequests: new(true)}); err != nil {
 		return nil, wrap(fmt.Errorf("intercept requests: %w", err))
 	}
 
@@ -307,15 +338,26 @@ func (p *Pool) renderOn(ctx context.Context, in *instance, req Request) (*Page, 
 		}
 	}
 
-	html, err := chromedp.Run(tctx, chromedp.Evaluate[string](serializeDOM))
-	if err != nil {
-		return nil, wrap(fmt.Errorf("read the DOM: %w", err))
-	}
 	final, err := chromedp.Run(tctx, chromedp.Location())
 	if err != nil {
 		return nil, wrap(fmt.Errorf("read the location: %w", err))
 	}
-	pg := &Page{URL: final, HTML: html, Header: http.Header{}}
+	pg := &Page{URL: final, Header: http.Header{}, ContentType: "text/html; charset=utf-8"}
+	if resp != nil && !isHTML(resp.MimeType) && final == resp.URL {
+		body, err := rawBody(tctx, docs, resp.URL)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		pg.HTML, pg.ContentType = body, resp.MimeType
+		if resp.Charset != "" {
+			pg.ContentType += "; charset=" + resp.Charset
+		}
+	} else {
+		pg.HTML, err = chromedp.Run(tctx, chromedp.Evaluate[string](serializeDOM))
+		if err != nil {
+			return nil, wrap(fmt.Errorf("read the DOM: %w", err))
+		}
+	}
 	if resp != nil {
 		pg.StatusCode = int(resp.Status)
 		pg.Status = resp.StatusText
@@ -394,96 +436,4 @@ func fullScreenshot(format ImageFormat) chromedp.Action[[]byte] {
 		}
 		return res.Data, nil
 	}
-}
-
-// interceptor decides, for each request of one page, whether it may leave.
-type interceptor struct {
-	pool        *Pool
-	req         Request
-	globs       []*regexp.Regexp
-	subrequests atomic.Int64
-	blocked     atomic.Int64
-
-	mu     sync.Mutex
-	docErr error // the first document refused by Admit
-}
-
-func newInterceptor(p *Pool, req Request) (*interceptor, error) {
-	ic := &interceptor{pool: p, req: req}
-	for _, g := range req.BlockURLs {
-		re, err := compileGlob(g)
-		if err != nil {
-			return nil, err
-		}
-		ic.globs = append(ic.globs, re)
-	}
-	return ic, nil
-}
-
-func (ic *interceptor) documentError() error {
-	ic.mu.Lock()
-	defer ic.mu.Unlock()
-	return ic.docErr
-}
-
-// handle answers one paused request: documents after politeness admits
-// them, the rest at once. Each runs in a goroutine of its own.
-func (ic *interceptor) handle(ctx context.Context, ev fetch.EventRequestPaused) {
-	fail := func() {
-		ic.blocked.Add(1)
-		_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
-	}
-	cont := func() {
-		_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-	}
-	rawURL := ""
-	if ev.Request != nil {
-		rawURL = ev.Request.URL
-	}
-	if !webScheme(rawURL) {
-		fail()
-		return
-	}
-	if ev.ResourceType == network.ResourceTypeDocument {
-		if ic.pool.cfg.Admit == nil || !strings.HasPrefix(rawURL, "http") {
-			cont()
-			return
-		}
-		if err := ic.pool.cfg.Admit.Admit(ctx, rawURL, ic.req.Rate, ic.req.RespectRobots); err != nil {
-			ic.mu.Lock()
-			if ic.docErr == nil && ctx.Err() == nil {
-				ic.docErr = err
-			}
-			ic.mu.Unlock()
-			fail()
-			return
-		}
-		cont()
-		return
-	}
-	if strings.HasPrefix(rawURL, "data:") || strings.HasPrefix(rawURL, "blob:") {
-		cont()
-		return
-	}
-	if ic.subrequests.Add(1) > int64(ic.pool.cfg.MaxSubrequests) {
-		fail()
-		return
-	}
-	if ic.req.BlockResources && heavyTypes[ev.ResourceType] {
-		fail()
-		return
-	}
-	if ic.req.BlockAds {
-		if u, err := url.Parse(rawURL); err == nil && isAdHost(adHosts(), u.Hostname()) {
-			fail()
-			return
-		}
-	}
-	for _, re := range ic.globs {
-		if re.MatchString(rawURL) {
-			fail()
-			return
-		}
-	}
-	cont()
 }

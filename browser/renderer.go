@@ -36,12 +36,13 @@ func (r Renderer) Render(ctx context.Context, url string, o page.RenderOptions) 
 		return nil, err
 	}
 	return &page.Rendered{
-		URL:        pg.URL,
-		StatusCode: pg.StatusCode,
-		Status:     pg.Status,
-		Header:     pg.Header,
-		HTML:       []byte(pg.HTML),
-		Screenshot: pg.Screenshot,
+		URL:         pg.URL,
+		StatusCode:  pg.StatusCode,
+		Status:      pg.Status,
+		Header:      pg.Header,
+		HTML:        []byte(pg.HTML),
+		ContentType: pg.ContentType,
+		Screenshot:  pg.Screenshot,
 	}, nil
 }
 

@@ -96,7 +96,7 @@ Promise.allSettled([
 
 func TestHangingPageTimesOut(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *Config) { c.PageTimeout = 3 * time.Second })
+	b := setup(t, func(c *Config) { c.PageTimeout = 8 * time.Second })
 	gone := make(chan struct{})
 	t.Cleanup(func() { close(gone) })
 	mux := http.NewServeMux()
@@ -110,7 +110,7 @@ func TestHangingPageTimesOut(t *testing.T) {
 	srv := site(t, mux)
 
 	_, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/hang"})
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "did not finish within 3s") {
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "did not finish within 8s") {
 		t.Fatalf("render a hanging page: got %v, want a page deadline error", err)
 	}
 	pg, err := b.pool.Render(context.Background(), Request{URL: srv.URL + "/ok"})
@@ -262,7 +262,7 @@ func TestDocumentsPassPoliteness(t *testing.T) {
 
 func TestHungBrowserIsReplaced(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(c *Config) { c.PageTimeout = 3 * time.Second })
+	b := setup(t, func(c *Config) { c.PageTimeout = 8 * time.Second })
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { html(w, "<p>fine</p>") })
 	srv := site(t, mux)
@@ -270,7 +270,9 @@ func TestHungBrowserIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := b.pool.browserPID()
-	// A stopped process answers nothing: the browser hangs.
+	// A stopped process answers nothing: the browser hangs. (The page
+	// deadline leaves a fresh browser, slow on a busy machine, room for its
+	// first page.)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}

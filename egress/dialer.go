@@ -14,5 +14,5 @@ import (
 // checked is the address connected to. The function is safe for concurrent
 // use.
 func NewDialContext(o Options) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return allowHosts(o, newDialer(o, guardConfig{}).DialContext)
+	return allowHosts(o, dialNumeric(newDialer(o, guardConfig{}).DialContext))
 }

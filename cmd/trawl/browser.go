@@ -27,8 +27,9 @@ type browserFlags struct {
 }
 
 // startBrowser starts the browser pool, or returns nil (rendering off) when
-// it is disabled or no Chromium is installed: trawl runs without one.
-func (f browserFlags) startBrowser(ctx context.Context, log *slog.Logger, fetcher *scrape.Fetcher, mx *metrics.Metrics, allowPrivate bool) (*browser.Pool, error) {
+// it is disabled or no Chromium is installed: trawl runs without one. The
+// browser's traffic leaves through the outbound proxies, when there are any.
+func (f browserFlags) startBrowser(ctx context.Context, log *slog.Logger, fetcher *scrape.Fetcher, proxies *scrape.ProxyPool, mx *metrics.Metrics, allowPrivate bool) (*browser.Pool, error) {
 	if f.NoBrowser {
 		log.Info("rendering is off (--no-browser)")
 		return nil, nil
@@ -50,7 +51,7 @@ func (f browserFlags) startBrowser(ctx context.Context, log *slog.Logger, fetche
 		Tabs:        f.BrowserTabs,
 		PageTimeout: f.BrowserPageTimeout,
 		MemoryLimit: limit,
-		Egress:      egress.Options{AllowPrivateNetworks: allowPrivate},
+		Egress:      egress.Options{AllowPrivateNetworks: allowPrivate, Proxy: proxies.ProxyFunc()},
 		Admit:       fetcher,
 		Observer:    mx,
 		Logger:      log.With("component", "browser"),

@@ -15,6 +15,9 @@ import (
 	"github.com/trawlhq/trawl/browser"
 )
 
+const testSitemap = `<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://shop.test/a</loc></url></urlset>`
+
 // scriptSite serves pages whose content, links and email exist only after
 // their script runs.
 func scriptSite(t *testing.T) *httptest.Server {
@@ -32,6 +35,10 @@ const m = document.createElement("p"); m.textContent = "write to " + ["sales", "
 </script></body></html>`, title, next)
 		}
 	}
+	mux.HandleFunc("/sitemap.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, testSitemap)
+	})
 	mux.HandleFunc("/", page("Home (rendered)", "/two"))
 	mux.HandleFunc("/two", page("Two (rendered)", "/"))
 	srv := httptest.NewServer(mux)
@@ -89,6 +96,16 @@ func TestRenderingEndToEnd(t *testing.T) {
 	}
 	checkScreenshot(t, web.Screenshot)
 
+	// A sitemap comes back as served although /scrape/web renders by
+	// default, as HasData's sitemap scripts read it.
+	var sm struct {
+		RequestMetadata struct{ Rendered bool } `json:"requestMetadata"`
+		Content         string                  `json:"content"`
+	}
+	if code := in.do("POST", "/scrape/web", fmt.Sprintf(`{"url": %q}`, site.URL+"/sitemap.xml"), &sm); code != 200 || sm.Content != testSitemap || !sm.RequestMetadata.Rendered {
+		t.Errorf("POST /scrape/web a sitemap: status %d, rendered %v, content %q; want the XML as served", code, sm.RequestMetadata.Rendered, sm.Content)
+	}
+
 	// A crawler job renders its pages too and keeps their screenshots.
 	var created jobRecord
 	job := fmt.Sprintf(`{"urls": [%q], "jsRendering": true, "screenshot": true, "maxDepth": 1, "limit": 2}`, site.URL+"/")
@@ -108,6 +125,19 @@ func TestRenderingEndToEnd(t *testing.T) {
 	}
 	if len(rows) != 2 || !titles["Home (rendered)"] || !titles["Two (rendered)"] {
 		t.Errorf("got rows %v, want both pages with their scripted titles (the second reached by a scripted link)", rows)
+	}
+
+	// The metrics count the pages and the tabs.
+	resp, err := http.Get(in.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`trawl_browser_pages_rendered_total{outcome="ok"} 4`, "trawl_browser_tabs_busy 0", "trawl_browser_render_duration_seconds_count 4"} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("GET /metrics lacks %q", want)
+		}
 	}
 
 	// A contacts job finds the email only a script writes.

@@ -141,7 +141,7 @@ func (c *serveCmd) Run(e *env) error {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
 	mx := metrics.New(metricsSource{db}, log)
-	pool, err := c.startBrowser(ctx, log, fetcher, mx, c.AllowPrivateNetworks)
+	pool, err := c.startBrowser(ctx, log, fetcher, proxies, mx, c.AllowPrivateNetworks)
 	if err != nil {
 		return err
 	}

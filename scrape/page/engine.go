@@ -1,6 +1,7 @@
 package page
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -191,7 +192,7 @@ func (e *Engine) Scrape(ctx context.Context, req Request) (*Result, error) {
 		}
 		res.URL, res.StatusCode, res.StatusText, res.Header = r.URL, r.StatusCode, r.Status, r.Header
 		res.Rendered, res.Screenshot, body = true, r.Screenshot, r.HTML
-		res.ContentType = "text/html; charset=utf-8"
+		res.ContentType = cmp.Or(r.ContentType, "text/html; charset=utf-8")
 		if len(r.Screenshot) > 0 && e.c.Screenshots != nil {
 			link, err := e.c.Screenshots.SaveScreenshot(ctx, r.Screenshot)
 			if err != nil {

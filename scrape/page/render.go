@@ -66,8 +66,11 @@ type Rendered struct {
 	StatusCode int         // of the main document's response
 	Status     string      // status text without the code, e.g. "Not Found"
 	Header     http.Header // the main document's response headers
-	HTML       []byte      // the serialised DOM, UTF-8
-	Screenshot []byte      // JPEG, when RenderOptions.Screenshot
+	HTML       []byte      // the serialised DOM, UTF-8; a document that is not HTML, as served
+	// ContentType is the type of HTML: "" (or text/html) for a DOM; a
+	// document that is not HTML (a sitemap's XML, JSON) keeps its own.
+	ContentType string
+	Screenshot  []byte // JPEG, when RenderOptions.Screenshot
 }
 
 // Action is one jsScenario step: exactly one of its fields is set, as in the

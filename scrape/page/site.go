@@ -1,6 +1,7 @@
 package page
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"mime"
@@ -260,7 +261,7 @@ func (r *siteReader) load(ctx context.Context, rawURL string) (*scrape.Response,
 	if header == nil {
 		header = http.Header{}
 	}
-	header.Set("Content-Type", "text/html; charset=utf-8") // the serialised DOM, whatever was served
+	header.Set("Content-Type", cmp.Or(pg.ContentType, "text/html; charset=utf-8")) // a DOM is UTF-8 HTML, whatever was served
 	return &scrape.Response{URL: pg.URL, StatusCode: pg.StatusCode, Status: pg.Status, Header: header, Body: pg.HTML, Attempts: 1}, nil
 }
 
