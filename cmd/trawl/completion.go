@@ -1,0 +1,5 @@
+package main
+
+type completionCmd struct{}
+
+func (completionCmd) Run(*env) error { return nil }
