@@ -173,12 +173,12 @@ func (f *forwarder) follow(ctx context.Context, s *client.Stream) error {
 func (f *forwarder) forward(ctx context.Context, wm client.WebhookMessage) {
 	start := time.Now()
 	status, err := f.post(ctx, wm, start)
-	took := time.Since(start).Round(time.Millisecond)
+	took := time.Since(start)
 	result := fmt.Sprintf("[%d]", status)
 	if err != nil {
 		result = "[error] " + err.Error()
 	}
-	fmt.Fprintf(f.e.stdout, "%s  %-24s job %-6d --> %s %s  %s\n", stamp(start), wm.Type, wm.JobID, result, took, wm.ID)
+	fmt.Fprintf(f.e.stdout, "%s  %-24s job %-6d --> %s %dms  %s\n", stamp(start), wm.Type, wm.JobID, result, took.Milliseconds(), wm.ID)
 }
 
 func (f *forwarder) post(ctx context.Context, wm client.WebhookMessage, now time.Time) (int, error) {
