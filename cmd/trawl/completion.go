@@ -199,7 +199,9 @@ func fishCompletion(w io.Writer, cmds []compCommand) error {
 	return err
 }
 
-func fishQuote(s string) string { return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'" }
+func fishQuote(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+}
 
 func firstSentence(s string) string {
 	if i := strings.Index(s, ". "); i > 0 {
