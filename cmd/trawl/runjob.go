@@ -70,7 +70,13 @@ func (c *runJobCmd) Run(e *env) error {
 	}
 	// Rows are written whatever the ending: a stopped or failed job's rows
 	// are still worth having.
-	if err := writeRows(&env{ctx: context.WithoutCancel(e.ctx), stdout: e.stdout}, cl, j.ID, format, c.Out); err != nil {
+	we := e
+	if e.ctx.Err() != nil {
+		// Interrupted, then stopped: the rows stored until then are still
+		// wanted.
+		we = &env{ctx: context.WithoutCancel(e.ctx), stdout: e.stdout, stderr: e.stderr, stdin: e.stdin}
+	}
+	if err := writeRows(we, cl, j.ID, format, c.Out); err != nil {
 		return fmt.Errorf("write the rows of job %d: %w", j.ID, err)
 	}
 	return endStatus(j)
