@@ -183,6 +183,20 @@ func TestClientRunWritesEveryFormat(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rec); err != nil || rec.ID != id || rec.Status != "finished" {
 		t.Errorf("jobs get: %q (%v)", stdout, err)
 	}
+	// --detach returns the id; jobs wait follows it; jobs results prints
+	// its rows as JSON lines.
+	stdout, stderr, code = b.trawl(t, "", "run", "crawler", "--param", "urls="+web.URL, "--detach")
+	if code != 0 {
+		t.Fatalf("run --detach: exit %d: %s", code, stderr)
+	}
+	detached := strings.TrimSpace(stdout)
+	if _, stderr, code := b.trawl(t, "", "jobs", "wait", detached); code != 0 {
+		t.Errorf("jobs wait %s: exit %d: %s", detached, code, stderr)
+	}
+	stdout, _, _ = b.trawl(t, "", "jobs", "results", detached)
+	if n := strings.Count(stdout, "\n"); n != len(want) {
+		t.Errorf("jobs results: %d lines, want %d", n, len(want))
+	}
 	stdout, _, _ = b.trawl(t, "", "jobs", "export", fmt.Sprint(id), "--format", "csv")
 	if !strings.HasPrefix(stdout, "url,") {
 		t.Errorf("jobs export --format csv starts %q", stdout[:min(len(stdout), 40)])
@@ -287,5 +301,9 @@ func TestClientRunInterrupted(t *testing.T) {
 	b.in.do("GET", fmt.Sprintf("/scrapers/jobs/%d", id), nil, &rec)
 	if rec.Status != "stopped" {
 		t.Errorf("job status %q after the interrupt, want stopped", rec.Status)
+	}
+	_, stderr2, code := b.trawl(t, "", "jobs", "wait", fmt.Sprint(id))
+	if code == 0 || !strings.Contains(stderr2, "stopped") {
+		t.Errorf("jobs wait on a stopped job: exit %d, stderr %q", code, stderr2)
 	}
 }
