@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -219,4 +221,70 @@ func TestClientListenForwardsEveryEvent(t *testing.T) {
 		t.Errorf("listen did not exit after SIGINT")
 	}
 	exited <- nil
+}
+
+// TestClientListenJobWithoutWebhook: a job with no webhook of its own still
+// has its events on the stream, rows included, and listen forwards them
+// signed; nothing is delivered anywhere else.
+func TestClientListenJobWithoutWebhook(t *testing.T) {
+	t.Parallel()
+	b := setupClient(t)
+	secretOut, _, _ := b.trawl(t, "", "listen", "--print-secret")
+	wh, err := standardwebhooks.NewWebhook(strings.TrimSpace(secretOut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := &receiver{}
+	localSrv := httptest.NewServer(local)
+	t.Cleanup(localSrv.Close)
+	web := newSite(t, 0, false)
+
+	cmd := b.command(t, "", "listen", "--forward-to", localSrv.URL)
+	var stdout, lerr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &lerr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitFor(t, 30*time.Second, "listen to be ready", func() bool { return strings.Contains(lerr.String(), "Ready") })
+
+	var created jobRecord
+	if code := b.in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q]}`, web.URL), &created); code != 200 {
+		t.Fatalf("create: %d", code)
+	}
+	id := created.ID
+	b.in.waitTerminal(id, 60*time.Second)
+	waitFor(t, 30*time.Second, "the finished event forwarded", func() bool {
+		return len(local.forJob(id)["scraper.job.finished"]) == 1
+	})
+	events := local.forJob(id)
+	if len(events["scraper.job.started"]) != 1 {
+		t.Errorf("%d started events, want 1", len(events["scraper.job.started"]))
+	}
+	var rows []map[string]any
+	for _, d := range events["scraper.data.scraped"] {
+		for _, r := range d.Body["data"].([]any) {
+			rows = append(rows, r.(map[string]any))
+		}
+	}
+	if diff := cmp.Diff(b.in.allRows(id), rows); diff != "" {
+		t.Errorf("rows in the forwarded data events (-want +got):\n%s", diff)
+	}
+	for _, d := range local.all() {
+		if err := wh.Verify(d.Raw, d.Header); err != nil {
+			t.Errorf("event %s: signature does not verify: %v", d.Header.Get("webhook-id"), err)
+		}
+		if _, ok := d.Body["trawlRowRange"]; ok {
+			t.Errorf("the row range leaked into the body: %s", d.Raw)
+		}
+	}
+	var log struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if code := b.in.do("GET", fmt.Sprintf("/scrapers/jobs/%d/webhook-deliveries", id), nil, &log); code != 200 || len(log.Data) != 0 {
+		t.Errorf("delivery log of a job without a webhook: status %d, %d attempts", code, len(log.Data))
+	}
 }
