@@ -16,7 +16,8 @@ import (
 // not copy rows: each names a range of the job's stored rows (RowRange),
 // which ExpandBody reads back when the event is shown, so such a job's
 // events take a few hundred bytes per MaxRows rows. They are made when a
-// batch of MaxRows rows is full and when the job ends (no flush is
+// batch of MaxRows rows is full, when rows are stored while earlier ones
+// have waited a batching window, and when the job ends (no flush is
 // scheduled for such a job), under the name scraper.data.scraped only.
 
 // RowRange names the rows of a data event of a job without a webhook:
@@ -51,10 +52,22 @@ func (s *Service) recordRows(tx store.Tx, job *trawl.Job) error {
 	if err != nil {
 		return err
 	}
-	if job.DataRowsCount-o.RowsEventedSeq < int64(s.c.Batch.MaxRows) {
+	waiting := job.DataRowsCount - o.RowsEventedSeq
+	if waiting <= 0 {
 		return nil
 	}
-	if err := s.recordRanges(tx, job, o, false); err != nil {
+	all := false
+	if waiting < int64(s.c.Batch.MaxRows) {
+		// Not a full batch: the rows go now if the oldest of them has
+		// waited a batching window (no flush is scheduled for such a job,
+		// so a job that stores no more rows has them at its end).
+		first, err := tx.RowsAfter(job.ID, o.RowsEventedSeq, 1)
+		if err != nil || len(first) == 0 || s.c.Now().Sub(first[0].CreatedAt) < s.c.Batch.Window {
+			return err
+		}
+		all = true
+	}
+	if err := s.recordRanges(tx, job, o, all); err != nil {
 		return err
 	}
 	return tx.UpdateOutbox(o)

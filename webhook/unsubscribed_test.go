@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/webhook"
@@ -106,13 +106,23 @@ func TestJobWithoutWebhookRecordsEvents(t *testing.T) {
 		if p.Event != trawl.EventDataScraped || p.Range != nil {
 			t.Errorf("expanded body %s", body)
 		}
+		if len(p.Data) == 0 || len(p.Data) > 100 {
+			t.Errorf("a data event of %d rows, want 1 to a batch (100)", len(p.Data))
+		}
 		for _, d := range p.Data {
 			got = append(got, d.N)
 		}
 	}
-	want := []string{trawl.EventJobStarted, trawl.EventDataScraped, trawl.EventDataScraped, trawl.EventJobFinished}
-	if diff := cmp.Diff(want, types); diff != "" {
-		t.Errorf("events (-want +got):\n%s", diff)
+	// Started first, finished last, and data events between: at least the
+	// full batch and the rest at the end (more if the stores were a
+	// batching window apart).
+	if n := len(types); n < 4 || types[0] != trawl.EventJobStarted || types[n-1] != trawl.EventJobFinished {
+		t.Errorf("events %v", types)
+	}
+	for _, typ := range types[1 : len(types)-1] {
+		if typ != trawl.EventDataScraped {
+			t.Errorf("events %v", types)
+		}
 	}
 	if len(got) != 160 || got[0] != 1 || got[159] != 160 {
 		t.Errorf("the data events carry %d rows (%v…), want 1..160 in order", len(got), got[:min(len(got), 3)])
@@ -127,5 +137,44 @@ func TestJobWithoutWebhookRecordsEvents(t *testing.T) {
 	}
 	if _, err := b.svc.Redeliver(ctx, b.account.ID, job.ID, events[0].ID); trawl.ErrorCode(err) != trawl.ECONFLICT {
 		t.Errorf("redeliver an event of a job without a webhook: %v, want a conflict", err)
+	}
+}
+
+// TestJobWithoutWebhookRowsAfterAWindow: rows stored while earlier ones
+// have waited a batching window go out at once, not at the next full batch.
+func TestJobWithoutWebhookRowsAfterAWindow(t *testing.T) {
+	t.Parallel()
+	b := newBench(t, benchOptions{})
+	ctx := t.Context()
+	later := func() time.Time { return time.Now().Add(time.Hour) } // every stored row has waited long
+	svc := webhook.New(webhook.Config{Store: b.db, Now: later})
+	job := &trawl.Job{AccountID: b.account.ID, Scraper: "crawler", Status: trawl.StatusInProgress,
+		Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`)}
+	for i := range 3 {
+		err := b.db.InTx(ctx, func(tx store.Tx) error {
+			if i == 0 {
+				if err := tx.CreateJob(job); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.InsertRows(job, []json.RawMessage{json.RawMessage(`{}`), json.RawMessage(`{}`)}); err != nil {
+				return err
+			}
+			job.DataRowsCount += 2
+			if err := tx.UpdateJob(job); err != nil {
+				return err
+			}
+			return svc.RowsStored(tx, job)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, err := b.db.Events(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 3 {
+		t.Fatalf("%d data events for 3 stores of rows that had waited, want 3", len(events))
 	}
 }

@@ -32,7 +32,7 @@ type listenCmd struct {
 func (listenCmd) Help() string {
 	return `Follows the server's event stream (GET /events) and POSTs each webhook event of the account to --forward-to exactly as a real delivery looks: the same body, webhook-id, a fresh webhook-timestamp and a webhook-signature made with the account's signing secret, so the receiver's Standard Webhooks verification runs unchanged. One line is printed per event: time, event type, job, the receiver's status and how long it took. A dropped connection is made again on its own and resumes where it left off: no event is missed, none is forwarded twice.
 
-Events are forwarded whether or not the job has a webhook URL: a job without one has its events stored for the stream only (its rows in batches of 100 and at its end); a job with one shows the events its webhook subscribes to.
+Events are forwarded whether or not the job has a webhook URL: a job without one has its events stored for the stream only (its rows batched as for a webhook, though a last partial batch waits for more rows or the job's end); a job with one shows the events its webhook subscribes to.
 
 Example:
   trawl listen --forward-to http://localhost:3000/hooks
