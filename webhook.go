@@ -26,10 +26,19 @@ func Events() []string {
 // Webhook limits.
 const (
 	MaxWebhookAttempts = 10
-	maxWebhookHeaders  = 50
-	maxWebhookURLLen   = 2048
-	maxHeaderValueLen  = 4096
+	MaxWebhookHeaders  = 50
+	MaxWebhookURLLen   = 2048
+	MaxHeaderValueLen  = 4096
+
+	maxWebhookHeaders = MaxWebhookHeaders
+	maxWebhookURLLen  = MaxWebhookURLLen
+	maxHeaderValueLen = MaxHeaderValueLen
 )
+
+// ForbiddenHeaders lists the header names a webhook may not set (matched
+// without regard to case); every name starting with "webhook-" is refused
+// too.
+func ForbiddenHeaders() []string { return slices.Clone(forbiddenHeaders) }
 
 // Webhook is a job's webhook: where to POST its events, which ones, and extra
 // headers to send on every delivery.

@@ -35,7 +35,7 @@ const (
 // underlying code.dny.dev/ssrf error (for example ssrf.ErrProhibitedIP) when
 // the connect-time check made it. A blocked request never reached the
 // destination and retrying it cannot succeed.
-var ErrBlocked = errors.New("egress: destination blocked")
+var ErrBlocked = errors.New("blocked by the egress policy")
 
 // IsBlocked reports whether err, possibly wrapped in *url.Error,
 // *net.OpError or fmt.Errorf("...: %w"), is a refusal by the egress guard.
@@ -110,6 +110,9 @@ type guardConfig struct {
 	// address; tests use it as a tripwire that refuses anything that is not
 	// loopback.
 	afterGuard func(network, address string) error
+	// lookup, if set, replaces DNS for the names of proxied targets, so
+	// tests can make a name resolve to a private address.
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // with returns cfg with o.Allow added to its allowed prefixes.
@@ -166,7 +169,7 @@ func newTransport(o Options, cfg guardConfig) *http.Transport {
 		perHost = defaultMaxIdleConnsPerHost
 	}
 	t := &http.Transport{
-		DialContext:           allowHosts(o, newDialer(o, cfg).DialContext),
+		DialContext:           allowHosts(o, dialNumeric(newDialer(o, cfg).DialContext)),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          maxIdleConns,
 		MaxIdleConnsPerHost:   perHost,
@@ -180,7 +183,7 @@ func newTransport(o Options, cfg guardConfig) *http.Transport {
 	if o.Proxy != nil {
 		t.Proxy = o.Proxy
 		if !o.AllowPrivateNetworks {
-			t.Proxy = guardProxy(o.Proxy, newGuardian(cfg))
+			t.Proxy = guardProxy(o.Proxy, newGuardian(cfg), cfg.lookup)
 		}
 	}
 	return t
@@ -206,7 +209,7 @@ func newDialer(o Options, cfg guardConfig) *net.Dialer {
 	d.Control = func(network, address string, c syscall.RawConn) error {
 		if g != nil {
 			if err := g.Safe(network, address, c); err != nil {
-				return fmt.Errorf("%w: %w", ErrBlocked, err)
+				return blocked(err)
 			}
 		}
 		if cfg.afterGuard != nil {
@@ -238,38 +241,77 @@ func newGuardian(cfg guardConfig) *ssrf.Guardian {
 	return ssrf.New(opts...)
 }
 
+// dialNumeric dials numeric host spellings (2130706433, 0x7f.1, 127.1) as
+// the addresses they are, so the guard judges the address a browser or a
+// proxy would reach instead of sending the number to the resolver, and
+// makes every refusal a blockedError, whose text names no address.
+func dialNumeric(dial func(ctx context.Context, network, address string) (net.Conn, error)) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		if host, port, err := net.SplitHostPort(address); err == nil {
+			addr, numeric, err := ParseHost(host)
+			if err != nil {
+				return nil, blocked(err)
+			}
+			if numeric {
+				address = net.JoinHostPort(addr.String(), port)
+			}
+		}
+		conn, err := dial(ctx, network, address)
+		if err != nil && IsBlocked(err) {
+			return nil, &blockedError{cause: err}
+		}
+		return conn, err
+	}
+}
+
 // guardProxy wraps proxy so that a request about to be sent through a proxy
-// is refused when its target is one the guard can judge without DNS. The
-// connection to the proxy itself is checked by the dialer like any other.
-func guardProxy(proxy func(*http.Request) (*url.URL, error), g *ssrf.Guardian) func(*http.Request) (*url.URL, error) {
+// is checked first: an address (in any spelling) must be allowed, and a
+// name is resolved by trawl and refused when any of its addresses is not.
+// The connection to the proxy itself is checked by the dialer like any
+// other.
+func guardProxy(proxy func(*http.Request) (*url.URL, error), g *ssrf.Guardian,
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)) func(*http.Request) (*url.URL, error) {
+	if lookup == nil {
+		r := &net.Resolver{}
+		lookup = func(ctx context.Context, host string) ([]netip.Addr, error) { return r.LookupNetIP(ctx, "ip", host) }
+	}
 	return func(req *http.Request) (*url.URL, error) {
 		u, err := proxy(req)
 		if err != nil || u == nil {
 			return u, err
 		}
-		if err := checkProxiedHost(g, req.URL.Hostname()); err != nil {
+		if err := checkProxiedHost(req.Context(), g, lookup, req.URL.Hostname()); err != nil {
 			return nil, err
 		}
 		return u, nil
 	}
 }
 
-// checkProxiedHost refuses a proxied target host that is an IP literal in a
-// refused range, a numeric form a proxy might parse as an IPv4 address, or a
-// localhost name. Other host names pass: only the proxy resolves them.
-func checkProxiedHost(g *ssrf.Guardian, host string) error {
-	if addr, err := netip.ParseAddr(host); err == nil {
-		if err := g.SafeAddr(addr.Unmap()); err != nil {
-			return fmt.Errorf("%w: proxied target: %w", ErrBlocked, err)
+// checkProxiedHost refuses a proxied target host that is, or resolves to, an
+// address in a refused range, or that is a localhost name.
+func checkProxiedHost(ctx context.Context, g *ssrf.Guardian, lookup func(ctx context.Context, host string) ([]netip.Addr, error), host string) error {
+	addr, numeric, err := ParseHost(host)
+	if err != nil {
+		return blocked(err)
+	}
+	if numeric {
+		if err := g.SafeAddr(addr); err != nil {
+			return blocked(err)
 		}
 		return nil
 	}
 	name := strings.ToLower(strings.TrimSuffix(host, "."))
 	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
-		return fmt.Errorf("%w: proxied target %q is a loopback name", ErrBlocked, host)
+		return blocked(fmt.Errorf("proxied target %q is a loopback name", host))
 	}
-	if endsInNumber(name) {
-		return fmt.Errorf("%w: proxied target %q is a numeric host the proxy may read as an address", ErrBlocked, host)
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return fmt.Errorf("resolve %s before sending it to the proxy: %w", host, err)
+	}
+	for _, a := range addrs {
+		if err := g.SafeAddr(a.Unmap()); err != nil {
+			return blocked(err)
+		}
 	}
 	return nil
 }

@@ -37,6 +37,29 @@ func tripwire(_, address string) error {
 	return nil
 }
 
+// fakeDNS answers for the names of proxied targets in tests, so that no
+// test depends on (or queries) real DNS.
+func fakeDNS(_ context.Context, host string) ([]netip.Addr, error) {
+	answers := map[string][]string{
+		"example.com":      {"93.184.215.14"},
+		"example.com.123x": {"93.184.215.14"},
+		"internal.test":    {"10.0.0.1"},
+		"metadata.test":    {"169.254.169.254"},
+		"loop.test":        {"127.0.0.2"},
+		"mixed.test":       {"93.184.215.14", "10.0.0.1"},
+		"mapped.test":      {"::ffff:10.0.0.1"},
+	}
+	a, ok := answers[strings.TrimSuffix(strings.ToLower(host), ".")]
+	if !ok {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	var out []netip.Addr
+	for _, s := range a {
+		out = append(out, netip.MustParseAddr(s))
+	}
+	return out, nil
+}
+
 // localhostOnly lets the guard pass 127.0.0.1 so it can stand in for a
 // public server in tests that need the guard on and a first hop that works.
 var localhostOnly = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
@@ -46,7 +69,7 @@ var localhostOnly = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 // cleanup so goleak sees no stray goroutines.
 func newTestClient(t *testing.T, o Options, allow ...netip.Prefix) *http.Client {
 	t.Helper()
-	c := newClient(o, guardConfig{allow: allow, afterGuard: tripwire})
+	c := newClient(o, guardConfig{allow: allow, afterGuard: tripwire, lookup: fakeDNS})
 	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
@@ -144,6 +167,12 @@ func TestBlockedByDefault(t *testing.T) {
 		{name: "loopback", target: "http://127.0.0.1:" + v4.port() + "/"},
 		{name: "localhost name", target: "http://localhost:" + v4.port() + "/"},
 		{name: "loopback other", target: "http://127.1.2.3:" + v4.port() + "/"},
+		{name: "loopback decimal", target: "http://2130706433:" + v4.port() + "/"},
+		{name: "loopback hex", target: "http://0x7f000001:" + v4.port() + "/"},
+		{name: "loopback short", target: "http://127.1:" + v4.port() + "/"},
+		{name: "loopback octal", target: "http://0177.0.0.1:" + v4.port() + "/"},
+		{name: "loopback mixed", target: "http://0x7f.0.1:" + v4.port() + "/"},
+		{name: "metadata decimal", target: "http://2852039166/"},
 		{name: "rfc1918 10/8", target: "http://10.0.0.1:9/"},
 		{name: "rfc1918 172.16/12", target: "http://172.16.0.1:9/"},
 		{name: "rfc1918 192.168/16", target: "http://192.168.1.1:9/"},
@@ -179,6 +208,11 @@ func TestBlockedByDefault(t *testing.T) {
 			}
 			if !errors.Is(err, ssrf.ErrProhibitedIP) {
 				t.Errorf("got %v, want ssrf.ErrProhibitedIP in the chain", err)
+			}
+			// The text users see says why without naming an address.
+			var ue *url.Error
+			if errors.As(err, &ue) && ue.Err.Error() != "blocked by the egress policy" {
+				t.Errorf("error text %q, want exactly \"blocked by the egress policy\"", ue.Err.Error())
 			}
 		})
 	}
@@ -370,10 +404,20 @@ func TestProxy(t *testing.T) {
 		{target: "http://localhost/", blocked: true},
 		{target: "http://LOCALHOST./", blocked: true},
 		{target: "http://admin.localhost/", blocked: true},
-		{target: "http://2130706433/", blocked: true},
-		{target: "http://0x7f.1/", blocked: true},
-		{target: "http://127.1/", blocked: true},
-		{target: "http://foo.0x7f/", blocked: true},
+		{target: "http://167772161/", blocked: true},  // 10.0.0.1
+		{target: "http://0xa9fea9fe/", blocked: true}, // 169.254.169.254
+		{target: "http://0xa9.0xfe.0xa9.0xfe/", blocked: true},
+		{target: "http://10.1/", blocked: true},      // 10.0.0.1
+		{target: "http://012.0.0.1/", blocked: true}, // octal: 10.0.0.1
+		{target: "http://0251.0376.0251.0376/", blocked: true},
+		{target: "http://foo.0x7f/", blocked: true}, // numeric last label, not an address
+		{target: "http://1.2.3.4.5/", blocked: true},
+		{target: "http://internal.test/", blocked: true},
+		{target: "http://metadata.test/", blocked: true},
+		{target: "http://loop.test/", blocked: true},
+		{target: "http://mixed.test/", blocked: true},
+		{target: "http://mapped.test/", blocked: true},
+		{target: "http://134744072/"}, // 8.8.8.8
 	}
 	for _, tt := range targets {
 		t.Run("target "+tt.target, func(t *testing.T) {

@@ -44,13 +44,31 @@
 // network is by definition running trawl inside one, which is what
 // AllowPrivateNetworks is for.
 //
-// Through a proxy the target is resolved and connected to by the proxy, not
-// by trawl, so the connect-time check cannot see the target's address. The
-// client still refuses proxied targets it can judge without resolving
-// anything: IP literals in a refused range, numeric host forms such as
-// 2130706433 or 0x7f.1 that a proxy might read as an address, and the
-// localhost names (RFC 6761). Host names are passed to the proxy unchecked;
-// the proxy's own egress policy must cover them.
+// Through a proxy the target is connected to by the proxy, not by trawl,
+// so the connect-time check cannot see the address the proxy reaches. Before
+// a request is handed to a proxy the client therefore checks the target
+// itself: an IP address (in any spelling, see below) must be allowed; a
+// localhost name (RFC 6761) is refused; any other name is resolved by trawl
+// and refused when any address it resolves to is refused. A name that does
+// not resolve fails with the DNS error and is not sent. What remains is the
+// proxy's own second lookup: a name whose DNS answer changes between
+// trawl's check and the proxy's lookup (DNS rebinding with a zero TTL) can
+// still reach a private address through the proxy, so a proxy should have an
+// egress policy of its own.
+//
+// # Numeric hosts
+//
+// Hosts whose last label is a number are read as IPv4 addresses the way
+// browsers read them (the WHATWG URL rules, see [ParseHost]): 2130706433,
+// 0x7f000001, 0177.0.0.1 and 127.1 are 127.0.0.1 and are refused as such,
+// directly and through a proxy, instead of being sent to a resolver. A
+// numeric host that is no valid address is refused.
+//
+// # What users see
+//
+// A refusal's text is "blocked by the egress policy", and never names the
+// address refused, so that error messages shown to users (result rows, the
+// webhook delivery log) do not reveal what an internal name resolves to.
 //
 // # Lifting the guard
 //

@@ -60,17 +60,17 @@ func (s *server) addWebhookRoutes(api huma.API) {
 }
 
 type deliveryAttempt struct {
-	ID              int64   `json:"id" doc:"The attempt's id."`
-	DeliveryID      string  `json:"deliveryId" doc:"The event's id: the webhook-id header, the same for every attempt."`
-	Event           string  `json:"event"`
-	DeliveryState   string  `json:"deliveryState" enum:"pending,delivered,failed,gone" doc:"Where the event's delivery stands now."`
-	Attempt         int     `json:"attempt" doc:"The attempt's number, from 1."`
-	CreatedAt       string  `json:"createdAt"`
-	DurationMs      float64 `json:"durationMs"`
-	StatusCode      *int    `json:"statusCode" doc:"null when no response came."`
-	ErrorClass      *string `json:"errorClass" enum:"timeout,connection,dns,tls,http_status,blocked,too_large,invalid" doc:"null on success."`
-	Error           *string `json:"error"`
-	ResponseExcerpt string  `json:"responseExcerpt" doc:"The first 16 KiB of the response body."`
+	ID              int64       `json:"id" doc:"The attempt's id."`
+	DeliveryID      string      `json:"deliveryId" doc:"The event's id: the webhook-id header, the same for every attempt."`
+	Event           string      `json:"event"`
+	DeliveryState   string      `json:"deliveryState" enum:"pending,delivered,failed,gone" doc:"Where the event's delivery stands now."`
+	Attempt         int         `json:"attempt" doc:"The attempt's number, from 1."`
+	CreatedAt       string      `json:"createdAt"`
+	DurationMs      float64     `json:"durationMs"`
+	StatusCode      *int        `json:"statusCode" doc:"null when no response came."`
+	ErrorClass      *errorClass `json:"errorClass"`
+	Error           *string     `json:"error"`
+	ResponseExcerpt string      `json:"responseExcerpt" doc:"The first 16 KiB of the response body."`
 }
 
 type deliveriesInput struct {
@@ -120,7 +120,8 @@ func toDeliveryAttempt(a *trawl.DeliveryAttempt) deliveryAttempt {
 		d.StatusCode = &a.StatusCode
 	}
 	if a.ErrorClass != "" {
-		d.ErrorClass, d.Error = &a.ErrorClass, &a.Error
+		class := errorClass(a.ErrorClass)
+		d.ErrorClass, d.Error = &class, &a.Error
 	}
 	return d
 }
@@ -260,4 +261,18 @@ func (s *server) rotateSecret(ctx context.Context, _ *struct{}) (*accountOutput,
 		return nil, s.errorFor(ctx, err)
 	}
 	return &accountOutput{Body: accountOf(a, now)}, nil
+}
+
+// errorClass is an attempt's error class, null on success.
+type errorClass string
+
+// Schema lists the classes and null in the enum as well as the type, so a
+// successful attempt's null validates.
+func (errorClass) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{
+		Type:        huma.TypeString,
+		Nullable:    true,
+		Enum:        []any{"timeout", "connection", "dns", "tls", "http_status", "blocked", "too_large", "invalid", nil},
+		Description: "Why the attempt failed; null on success.",
+	}
 }

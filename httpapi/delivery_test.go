@@ -96,9 +96,9 @@ func TestListDeliveries(t *testing.T) {
 			ptr("http://trawl.test/scrapers/jobs/7/webhook-deliveries?page=2&limit=2"), nil},
 		Data: []deliveryAttempt{
 			{ID: 1, DeliveryID: "msg_a", Event: trawl.EventJobStarted, DeliveryState: "failed", Attempt: 1, CreatedAt: formatTime(t1),
-				DurationMs: 1.5, ErrorClass: ptr("timeout"), Error: ptr("deadline exceeded")},
+				DurationMs: 1.5, ErrorClass: classPtr("timeout"), Error: ptr("deadline exceeded")},
 			{ID: 2, DeliveryID: "msg_a", Event: trawl.EventJobStarted, DeliveryState: "failed", Attempt: 2, CreatedAt: formatTime(t2),
-				StatusCode: &status, ErrorClass: ptr("http_status"), Error: ptr("500"), ResponseExcerpt: "oops"},
+				StatusCode: &status, ErrorClass: classPtr("http_status"), Error: ptr("500"), ResponseExcerpt: "oops"},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -201,4 +201,9 @@ func TestAccountRoutes(t *testing.T) {
 	}
 
 	wantError(t, b.do(t, http.MethodGet, "/account", "", "x-api-key", ""), http.StatusUnauthorized)
+}
+
+func classPtr(c string) *errorClass {
+	v := errorClass(c)
+	return &v
 }

@@ -1,9 +1,13 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"io"
+
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/danielgtaylor/huma/v2"
 	"net/http"
 	"strconv"
 
@@ -26,11 +30,27 @@ func (s *server) createJob(ctx context.Context, in *createJobInput) (*jobOutput,
 	}
 	// huma reuses the body's buffer after the handler returns, so Create
 	// gets a copy it may keep.
-	job, err := s.jobs.Create(ctx, accountFrom(ctx).ID, in.Slug, bytes.Clone(in.RawBody))
+	body, ignored, err := trimBody(bytes.Clone(in.RawBody), s.paramsOf(in.Slug))
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
-	return &jobOutput{Body: s.record(job)}, nil
+	job, err := s.jobs.Create(ctx, accountFrom(ctx).ID, in.Slug, body)
+	if err != nil {
+		return nil, s.errorFor(ctx, err)
+	}
+	rec := s.record(job)
+	rec.IgnoredFields = ignored
+	return &jobOutput{Body: rec}, nil
+}
+
+// paramsOf returns the parameter schema of the scraper slug, nil for none.
+func (s *server) paramsOf(slug string) map[string]any {
+	for _, sc := range s.scrapers {
+		if sc.Slug == slug {
+			return sc.Params
+		}
+	}
+	return nil
 }
 
 type jobInput struct {
@@ -127,31 +147,90 @@ type listJobsInput struct {
 	Limit  int64        `query:"limit" default:"20" minimum:"1" maximum:"100" doc:"Jobs per page."`
 }
 
-type jobsOutput struct {
-	Body jobsPage
-}
-
 type jobsPage struct {
 	Meta pageMeta    `json:"meta"`
 	Data []jobRecord `json:"data" nullable:"false"`
 }
 
-func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*jobsOutput, error) {
-	jobs, total, err := s.store.Jobs(ctx, store.JobFilter{
+// listChunk is how many jobs a listing reads from the database at a time.
+// A page is written as it is read, so however large the jobs' inputs, a
+// listing holds a few of them in memory, not a page of them.
+const listChunk = 1
+
+func (s *server) listJobs(ctx context.Context, in *listJobsInput) (*huma.StreamResponse, error) {
+	filter := store.JobFilter{
 		AccountID: accountFrom(ctx).ID,
 		Status:    trawl.Status(in.Status),
 		Offset:    pageOffset(in.Page, in.Limit),
-		Limit:     in.Limit,
-	})
+		Limit:     min(listChunk, in.Limit),
+	}
+	jobs, total, err := s.store.Jobs(ctx, filter)
 	if err != nil {
 		return nil, s.errorFor(ctx, err)
 	}
-	page := jobsPage{
-		Meta: s.pageMeta("/scrapers/jobs", string(in.Status), total, in.Page, in.Limit),
-		Data: make([]jobRecord, 0, len(jobs)),
+	meta := s.pageMeta("/scrapers/jobs", string(in.Status), total, in.Page, in.Limit)
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		hctx.SetHeader("Content-Type", "application/json")
+		hctx.SetStatus(http.StatusOK)
+		w := hctx.BodyWriter()
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		_, _ = io.WriteString(w, `{"meta":`)
+		_ = enc.Encode(meta)
+		_, _ = io.WriteString(w, `,"data":[`)
+		written := int64(0)
+		for {
+			for _, j := range jobs {
+				if written > 0 {
+					_, _ = io.WriteString(w, ",")
+				}
+				if err := s.writeRecord(w, enc, j); err != nil {
+					panic(http.ErrAbortHandler) // the client is gone
+				}
+				written++
+			}
+			if len(jobs) < int(filter.Limit) || written >= in.Limit {
+				break
+			}
+			filter.Offset, filter.BeforeID = 0, jobs[len(jobs)-1].ID
+			filter.Limit = min(listChunk, in.Limit-written)
+			if jobs, _, err = s.store.Jobs(ctx, filter); err != nil {
+				// The status is out: cut the connection so that the client
+				// sees a broken answer, not a short page.
+				s.logInternal(ctx, fmt.Errorf("list jobs: %w", err))
+				panic(http.ErrAbortHandler)
+			}
+		}
+		_, _ = io.WriteString(w, "]}\n")
+	}}, nil
+}
+
+// writeRecord writes j's record to w. The input, the one part that may be
+// large, is copied straight from the job rather than through the encoder
+// (which would hold it twice more).
+func (s *server) writeRecord(w io.Writer, enc *json.Encoder, j *trawl.Job) error {
+	rec := s.record(j)
+	input := rec.Input
+	if !json.Valid(input) {
+		return enc.Encode(rec)
 	}
-	for _, j := range jobs {
-		page.Data = append(page.Data, s.record(j))
+	rec.Input = json.RawMessage("0")
+	var head bytes.Buffer
+	e := json.NewEncoder(&head)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(rec); err != nil {
+		return err
 	}
-	return &jobsOutput{Body: page}, nil
+	const mark = `,"input":0,`
+	before, after, ok := bytes.Cut(head.Bytes(), []byte(mark))
+	if !ok {
+		rec.Input = input
+		return enc.Encode(rec)
+	}
+	for _, part := range [][]byte{before, []byte(`,"input":`), input, []byte(","), after} {
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
+	}
+	return nil
 }

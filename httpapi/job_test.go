@@ -48,7 +48,7 @@ func TestJobRecordGolden(t *testing.T) {
 func TestCreateGetsTheRawBody(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	body := `{"urls":["https://example.com"],  "unknownToHuma": [1, 2, {"x": null}]}`
+	body := `{"urls":["https://example.com"],  "limit": 5}`
 	// A client that labels the body oddly still has it read as sent.
 	w := b.do(t, http.MethodPost, "/scrapers/crawler/jobs", body, "Content-Type", "text/plain")
 	var rec struct {
@@ -57,12 +57,55 @@ func TestCreateGetsTheRawBody(t *testing.T) {
 	}
 	wantOK(t, w, &rec)
 	// encoding/json compacts a RawMessage as it writes it.
-	const compact = `{"urls":["https://example.com"],"unknownToHuma":[1,2,{"x":null}]}`
+	const compact = `{"urls":["https://example.com"],"limit":5}`
 	if string(rec.Input) != compact || rec.ID != 42 {
 		t.Errorf("got id %d input %s, want 42 and %s", rec.ID, rec.Input, compact)
 	}
 	if len(b.jobs.bodies) != 1 || string(b.jobs.bodies[0]) != body {
 		t.Errorf("Create got bodies %q, want [%q]", b.jobs.bodies, body)
+	}
+}
+
+// TestCreateDropsUnknownFields: fields the scraper does not know are not
+// passed on (so never stored) and the answer names them; nulls and
+// maxAttempts 0 are refused as the description says.
+func TestCreateDropsUnknownFields(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	big := strings.Repeat("x", 100_000)
+	var body strings.Builder
+	body.WriteString(`{"urls":["https://example.com"],"junk":"` + big + `","webhook":{"url":"https://h.example/","extra":{"a":1}}`)
+	for i := range 25 {
+		fmt.Fprintf(&body, `,"more%d":1`, i)
+	}
+	body.WriteString(`}`)
+	w := b.do(t, http.MethodPost, "/scrapers/crawler/jobs", body.String())
+	var rec struct {
+		Ignored []string `json:"ignoredFields"`
+	}
+	wantOK(t, w, &rec)
+	if len(b.jobs.bodies) != 1 || string(b.jobs.bodies[0]) != `{"urls":["https://example.com"],"webhook":{"url":"https://h.example/"}}` {
+		t.Errorf("Create got %q, want the known fields only", b.jobs.bodies)
+	}
+	if len(rec.Ignored) != 21 || rec.Ignored[0] != "junk" || rec.Ignored[1] != "webhook.extra" || rec.Ignored[20] != "…and 7 more" {
+		t.Errorf("ignoredFields %q", rec.Ignored)
+	}
+	if strings.Contains(w.Body.String(), big) {
+		t.Error("the answer echoes the unknown field")
+	}
+
+	for body, field := range map[string]string{
+		`{"urls":null}`: "urls",
+		`{"urls":["https://example.com"],"limit":null}`:                                                   "limit",
+		`{"urls":["https://example.com"],"webhook":null}`:                                                 "webhook",
+		`{"urls":["https://example.com"],"webhook":{"url":"https://h.example/","headers":null}}`:          "webhook.headers",
+		`{"urls":["https://example.com"],"webhook":{"url":"https://h.example/","maxAttempts":0}}`:         "webhook.maxAttempts",
+		`{"urls":["https://example.com"],"webhook":{"url":"https://h.example/","maxAttempts":0.0,"x":1}}`: "webhook.maxAttempts",
+	} {
+		w := b.do(t, http.MethodPost, "/scrapers/crawler/jobs", body)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"`+field+`"`) {
+			t.Errorf("%s: %d %s, want 422 naming %s", body, w.Code, w.Body.String(), field)
+		}
 	}
 }
 
@@ -336,7 +379,7 @@ func TestListJobs(t *testing.T) {
 		ids    []int64
 		meta   pageMeta
 	}{
-		{"", store.JobFilter{AccountID: 1, Limit: 20}, []int64{9, 7}, pageMeta{2, 20, 1, 1, 1,
+		{"", store.JobFilter{AccountID: 1, Limit: listChunk}, []int64{9, 7}, pageMeta{2, 20, 1, 1, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=20", "http://trawl.test/scrapers/jobs?page=1&limit=20", nil, nil}},
 		{"?limit=1", store.JobFilter{AccountID: 1, Limit: 1}, []int64{9}, pageMeta{2, 1, 1, 2, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=1", "http://trawl.test/scrapers/jobs?page=2&limit=1",
@@ -344,9 +387,9 @@ func TestListJobs(t *testing.T) {
 		{"?limit=1&page=2", store.JobFilter{AccountID: 1, Offset: 1, Limit: 1}, []int64{7}, pageMeta{2, 1, 2, 2, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=1", "http://trawl.test/scrapers/jobs?page=2&limit=1",
 			nil, ptr("http://trawl.test/scrapers/jobs?page=1&limit=1")}},
-		{"?status=finished", store.JobFilter{AccountID: 1, Status: trawl.StatusFinished, Limit: 20}, []int64{7}, pageMeta{1, 20, 1, 1, 1,
+		{"?status=finished", store.JobFilter{AccountID: 1, Status: trawl.StatusFinished, Limit: listChunk}, []int64{7}, pageMeta{1, 20, 1, 1, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=20&status=finished", "http://trawl.test/scrapers/jobs?page=1&limit=20&status=finished", nil, nil}},
-		{"?status=failed", store.JobFilter{AccountID: 1, Status: trawl.StatusFailed, Limit: 20}, []int64{}, pageMeta{0, 20, 1, 1, 1,
+		{"?status=failed", store.JobFilter{AccountID: 1, Status: trawl.StatusFailed, Limit: listChunk}, []int64{}, pageMeta{0, 20, 1, 1, 1,
 			"http://trawl.test/scrapers/jobs?page=1&limit=20&status=failed", "http://trawl.test/scrapers/jobs?page=1&limit=20&status=failed", nil, nil}},
 	}
 	for _, tt := range tests {
@@ -362,7 +405,7 @@ func TestListJobs(t *testing.T) {
 				} `json:"data"`
 			}
 			wantOK(t, w, &page)
-			if diff := cmp.Diff([]store.JobFilter{tt.filter}, b.store.filters); diff != "" {
+			if diff := cmp.Diff([]store.JobFilter{tt.filter}, b.store.filters[:1]); diff != "" {
 				t.Errorf("filter (-want +got):\n%s", diff)
 			}
 			ids := []int64{}
@@ -399,7 +442,7 @@ func TestListScrapers(t *testing.T) {
 	w := b.do(t, http.MethodGet, "/scrapers", "")
 	wantOK(t, w, nil)
 	want := `{"data":[{"slug":"crawler","name":"Website crawler","description":"Crawls websites.",` +
-		`"parameters":{"required":["urls"],"type":"object"},"columns":["url","title"]}]}` + "\n"
+		`"parameters":{"properties":{"urls":{"items":{"type":"string"},"type":"array"}},"required":["urls"],"type":"object"},"columns":["url","title"]}]}` + "\n"
 	if diff := cmp.Diff(want, w.Body.String()); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}

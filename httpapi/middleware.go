@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	pathpkg "path"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/trawlhq/trawl"
@@ -133,6 +135,14 @@ func (w *statusWriter) code() int {
 // route matches: 404 for an unknown path, 405 with an Allow header for a
 // known path and the wrong method, both as JSON in the error shape.
 func (s *server) route(w http.ResponseWriter, r *http.Request) {
+	if !cleanPath(r.URL.Path) {
+		// The mux would redirect a path with "..", "//" or "." to its clean
+		// form before any authentication; trawl's paths have no such forms,
+		// so they name no endpoint.
+		writeError(w, &errorBody{status: http.StatusNotFound,
+			Message: fmt.Sprintf("No such endpoint: %s %s.", r.Method, r.URL.Path)})
+		return
+	}
 	if h, pattern := s.mux.Handler(r); pattern == "" {
 		// No route: ask the mux's own handler which answer it would give
 		// (404, 405 or a redirect to the clean path) without sending it.
@@ -140,6 +150,10 @@ func (s *server) route(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(probe, r)
 		switch probe.status {
 		case http.StatusNotFound:
+			writeError(w, &errorBody{status: http.StatusNotFound,
+				Message: fmt.Sprintf("No such endpoint: %s %s.", r.Method, r.URL.Path)})
+			return
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 			writeError(w, &errorBody{status: http.StatusNotFound,
 				Message: fmt.Sprintf("No such endpoint: %s %s.", r.Method, r.URL.Path)})
 			return
@@ -173,4 +187,17 @@ func (p *probeWriter) Write(b []byte) (int, error) {
 		p.status = http.StatusOK
 	}
 	return len(b), nil
+}
+
+// cleanPath reports whether p is already in the form the mux would redirect
+// it to: no empty, "." or ".." segments.
+func cleanPath(p string) bool {
+	if p == "" || p == "/" {
+		return true
+	}
+	clean := pathpkg.Clean(p)
+	if strings.HasSuffix(p, "/") {
+		clean += "/"
+	}
+	return clean == p
 }

@@ -32,7 +32,7 @@ type jobRecord struct {
 	Status        jobStatus       `json:"status"`
 	StopReason    *string         `json:"stopReason" doc:"Why the job ended early: data_limit_exceeded (it reached its limit; status finished), stopped (a client stopped it), or the error of a failed job. null otherwise."`
 	Scraper       scraperRef      `json:"scraper"`
-	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included."`
+	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included, with the value of each webhook header masked and fields the scraper does not know left out."`
 	CreditsSpent  int64           `json:"creditsSpent" doc:"Successful outbound page fetches so far."`
 	DataRowsCount int64           `json:"dataRowsCount" doc:"Rows stored so far."`
 	CreatedAt     string          `json:"createdAt" format:"date-time"`
@@ -41,6 +41,7 @@ type jobRecord struct {
 	FinishedAt    *string         `json:"finishedAt" format:"date-time" doc:"null until the job ends."`
 	Data          *DataLinks      `json:"data"`
 	Columns       []string        `json:"columns" doc:"The fields of the job's rows, in export order."`
+	IgnoredFields []string        `json:"ignoredFields,omitempty" doc:"In the answer to a create only: the fields of the body the scraper does not know, which were not stored (at most 20 named). Absent when there were none."`
 }
 
 // stoppedJob is the answer to DELETE: the record with jobId in place of id,
@@ -52,7 +53,7 @@ type stoppedJob struct {
 	Status        jobStatus       `json:"status"`
 	StopReason    *string         `json:"stopReason" doc:"Why the job ended early: data_limit_exceeded, stopped, or the error of a failed job; null otherwise."`
 	Scraper       scraperRef      `json:"scraper"`
-	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included."`
+	Input         json.RawMessage `json:"input" doc:"The create body as submitted, webhook included, with the value of each webhook header masked and fields the scraper does not know left out."`
 	CreditsSpent  int64           `json:"creditsSpent"`
 	DataRowsCount int64           `json:"dataRowsCount"`
 	CreatedAt     string          `json:"createdAt" format:"date-time"`
@@ -61,6 +62,7 @@ type stoppedJob struct {
 	FinishedAt    *string         `json:"finishedAt" format:"date-time"`
 	Data          *DataLinks      `json:"data"`
 	Columns       []string        `json:"columns"`
+	IgnoredFields []string        `json:"ignoredFields,omitempty" doc:"Never set on a stop."`
 }
 
 type scraperRef struct {
@@ -99,7 +101,7 @@ func (s *server) record(j *trawl.Job) jobRecord {
 		ID:            j.ID,
 		Status:        jobStatus(j.Status),
 		Scraper:       scraperRef{Slug: j.Scraper},
-		Input:         j.Input,
+		Input:         trawl.MaskWebhookHeaders(j.Input),
 		CreditsSpent:  j.CreditsSpent,
 		DataRowsCount: j.DataRowsCount,
 		CreatedAt:     formatTime(j.CreatedAt),

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,8 +41,14 @@ func (s *server) addRoutes(api huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/scrapers/jobs",
 		Summary:     "List jobs",
-		Description: "The account's jobs, newest first, paged.",
+		Description: "The account's jobs, newest first, paged. The page is streamed as it is read.",
 		Tags:        []string{"Jobs"},
+		Responses: map[string]*huma.Response{"200": {
+			Description: "OK",
+			Content: map[string]*huma.MediaType{"application/json": {
+				Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[jobsPage](), true, ""),
+			}},
+		}},
 	}, 422), s.listJobs)
 
 	huma.Register(api, s.private(api, huma.Operation{
@@ -82,6 +89,9 @@ func (s *server) addRoutes(api huma.API) {
 		Description: "The scrapers this server runs, with the JSON Schema of their create body and their row columns.",
 		Tags:        []string{"Scrapers"},
 	}), s.listScrapers)
+
+	// Synchronous scrapes (GET /scrape/…), one route per Config.Endpoints.
+	s.addSyncRoutes(api)
 
 	// Probes and the API's own description; no API key needed.
 	huma.Register(api, s.public(api, huma.Operation{

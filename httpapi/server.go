@@ -115,11 +115,15 @@ type Config struct {
 	// Nodes lists the trawl processes sharing the database and how long ago
 	// each renewed its liveness record; nil leaves GET /nodes out.
 	Nodes func(ctx context.Context) ([]Node, error)
+	// Tasks reports an account's job tasks queued or running and how many
+	// it may have at once, for GET /user/me/usage; nil reports none.
+	Tasks func(ctx context.Context, accountID int64) (inFlight int64, limit int, err error)
 	// Web serves /scrape/web and the catalogue (GET /apis); nil leaves them
 	// out.
 	Web WebScraper
 	// WebConcurrency is how many /scrape/web calls one account may have in
-	// flight; default DefaultWebConcurrency.
+	// flight; default DefaultWebConcurrency. The other synchronous scrapes
+	// (Endpoints) share the same per-account bound.
 	WebConcurrency int
 	// Usage counts credits and enforces quotas (/user/me/usage, 403 past a
 	// quota); nil counts nothing and reports every account unlimited.
@@ -127,6 +131,10 @@ type Config struct {
 	// Rendering reports the headless browser in GET /user/me; nil reports
 	// rendering off.
 	Rendering func() Rendering
+	// Endpoints are the synchronous scrape endpoints (GET /scrape/…) of the
+	// scrapers, each registered at its path (scrapesync.go); they count
+	// their credits in Usage and share the /scrape/web concurrency bound.
+	Endpoints []scrape.Endpoint
 }
 
 // server holds one API's dependencies and its router.
@@ -143,11 +151,13 @@ type server struct {
 	webhooks  Webhooks
 	accounts  Accounts
 	nodes     func(ctx context.Context) ([]Node, error)
+	tasks     func(ctx context.Context, accountID int64) (int64, int, error)
 	exports   *Exports
 	web       WebScraper
 	webSlots  *slots
 	usage     Usage
 	rendering func() Rendering
+	endpoints []scrape.Endpoint
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -190,10 +200,12 @@ func newServer(c Config) *server {
 		accounts:  c.Accounts,
 		exports:   c.Exports,
 		nodes:     c.Nodes,
+		tasks:     c.Tasks,
 		web:       c.Web,
 		webSlots:  &slots{limit: cmp.Or(max(c.WebConcurrency, 0), DefaultWebConcurrency), inUse: map[int64]int{}},
 		usage:     c.Usage,
 		rendering: c.Rendering,
+		endpoints: c.Endpoints,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

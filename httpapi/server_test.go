@@ -90,7 +90,8 @@ func (s *fakeStore) Jobs(_ context.Context, f store.JobFilter) ([]*trawl.Job, in
 	}
 	var all []*trawl.Job
 	for id := int64(1000); id > 0; id-- { // newest (highest id) first
-		if j, ok := s.jobs[id]; ok && j.AccountID == f.AccountID && (f.Status == "" || j.Status == f.Status) {
+		if j, ok := s.jobs[id]; ok && j.AccountID == f.AccountID && (f.Status == "" || j.Status == f.Status) &&
+			(f.BeforeID == 0 || id < f.BeforeID) {
 			all = append(all, j)
 		}
 	}
@@ -214,7 +215,8 @@ func setup(t *testing.T, opts ...func(*Config)) *testBundle {
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Scrapers: []scrape.Info{{
 			Slug: "crawler", Name: "Website crawler", Description: "Crawls websites.",
-			Params:  map[string]any{"type": "object", "required": []any{"urls"}},
+			Params: map[string]any{"type": "object", "required": []any{"urls"},
+				"properties": map[string]any{"urls": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}}},
 			Columns: []string{"url", "title"},
 		}},
 	}

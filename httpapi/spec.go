@@ -49,6 +49,7 @@ func (s *server) openAPIYAML(context.Context, *struct{}) (*specOutput, error) {
 // so it panics, as huma does for a bad registration.
 func (s *server) finishSpec(api huma.API) {
 	s.documentCreateBody(api)
+	documentMetrics(api)
 	// huma registers its own error model while registering each operation,
 	// even though withErrors documents trawl's instead; drop it.
 	schemas := api.OpenAPI().Components.Schemas.Map()
@@ -62,4 +63,22 @@ func (s *server) finishSpec(api huma.API) {
 	if s.spec.yaml, err = api.OpenAPI().YAML(); err != nil {
 		panic(fmt.Errorf("httpapi: marshal OpenAPI document as YAML: %w", err))
 	}
+}
+
+// documentMetrics describes GET /metrics, which the trawl command serves on
+// every node (beside this handler, so that worker nodes have it too).
+func documentMetrics(api huma.API) {
+	api.OpenAPI().Paths["/metrics"] = &huma.PathItem{Get: &huma.Operation{
+		OperationID: "metrics",
+		Method:      http.MethodGet,
+		Path:        "/metrics",
+		Summary:     "Prometheus metrics",
+		Description: "Jobs by status, rows stored, queue depth, webhook attempts by outcome and class, attempt and delivery latency, in the Prometheus text format. No API key: expose it only where Prometheus can reach it.",
+		Tags:        []string{"Service"},
+		Security:    []map[string][]string{},
+		Responses: map[string]*huma.Response{"200": {
+			Description: "The metrics",
+			Content:     map[string]*huma.MediaType{"text/plain": {Schema: &huma.Schema{Type: huma.TypeString}}},
+		}},
+	}}
 }

@@ -28,7 +28,7 @@ func (s *server) addUserRoutes(api huma.API) {
 		Method:      http.MethodGet,
 		Path:        "/user/me/usage",
 		Summary:     "The caller's credits and concurrency",
-		Description: "Credits: one per successful page fetch, by jobs and by /scrape/web. Without an operator-set quota the account is unlimited and totalCredits and availableCredits are 9007199254740991. Concurrency counts /scrape/web calls in flight.",
+		Description: "Credits: one per successful page fetch, by jobs and by /scrape/web. Without an operator-set quota the account is unlimited and totalCredits and availableCredits are 9007199254740991. Concurrency counts /scrape/web calls in flight; concurrentTasks and taskConcurrency count the account's job tasks against its share of the scrape workers.",
 		Tags:        []string{"Account"},
 	}), s.getUsage)
 }
@@ -41,6 +41,8 @@ type usageData struct {
 	Unlimited            bool  `json:"unlimited" doc:"The account has no quota."`
 	ConcurrentRequests   int   `json:"concurrentRequests" doc:"/scrape/web calls in flight."`
 	AvailableConcurrency int   `json:"availableConcurrency" doc:"/scrape/web calls that may start now."`
+	ConcurrentTasks      int64 `json:"concurrentTasks" doc:"The account's job tasks queued or running, across all nodes."`
+	TaskConcurrency      int64 `json:"taskConcurrency" doc:"How many of the account's job tasks may be queued or running at once (TRAWL_ACCOUNT_CONCURRENCY); the rest wait their turn."`
 }
 
 type usageBody struct {
@@ -72,6 +74,13 @@ func (s *server) usageOf(ctx context.Context) (usageData, error) {
 	}
 	d.ConcurrentRequests = s.webSlots.used(acct.ID)
 	d.AvailableConcurrency = max(0, s.webSlots.limit-d.ConcurrentRequests)
+	if s.tasks != nil {
+		n, limit, err := s.tasks(ctx, acct.ID)
+		if err != nil {
+			return d, s.errorFor(ctx, err)
+		}
+		d.ConcurrentTasks, d.TaskConcurrency = n, int64(limit)
+	}
 	return d, nil
 }
 

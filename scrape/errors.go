@@ -25,8 +25,9 @@ func DescribeError(err error) string {
 	case isProxyConnectErr(err) && !egress.IsBlocked(err):
 		return "Could not connect to the proxy."
 	case egress.IsBlocked(err):
-		return "Blocked by trawl's egress guard: the address is loopback, private, link-local or reserved " +
-			"(an operator can allow private networks with TRAWL_ALLOW_PRIVATE_NETWORKS=true)."
+		// Never the address: it would tell users what internal names resolve to.
+		return "The destination is blocked by the egress policy: trawl does not fetch loopback, private, " +
+			"link-local or reserved addresses (an operator can allow private networks with TRAWL_ALLOW_PRIVATE_NETWORKS=true)."
 	case errors.As(err, &dnsErr):
 		return "Could not resolve host " + dnsErr.Name + "."
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():

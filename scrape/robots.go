@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/temoto/robotstxt"
+	"github.com/trawlhq/trawl/egress"
 	"golang.org/x/time/rate"
 )
 
@@ -42,6 +43,10 @@ type robotsEntry struct {
 	crawlDelay time.Duration
 	expires    time.Time
 	err        error // the fetching caller's context ended: no verdict
+	// disallowAll is set when robots.txt redirected to a destination the
+	// egress policy blocks: a site that points its rules at a private
+	// address gets no benefit of the doubt.
+	disallowAll bool
 }
 
 // Allowed reports whether robots.txt of rawURL's host lets the Fetcher's user
@@ -55,6 +60,8 @@ type robotsEntry struct {
 //     User-agent group, else "*"). A file that does not parse even after
 //     dropping malformed lines allows everything.
 //   - 4xx other than 429 (404, 410, 401, 403…): no usable file, allow all.
+//   - a redirect to a destination the egress policy blocks: disallow all
+//     (kept for one minute, like an error).
 //   - 5xx, 429, other statuses, network errors: allow all, but keep the
 //     verdict for one minute only. Google treats 5xx as "disallow all"; we
 //     prefer not to fail a whole job on a flaky robots.txt, and re-ask soon.
@@ -87,6 +94,9 @@ func (f *Fetcher) Allowed(ctx context.Context, rawURL string) (bool, error) {
 		}
 		if e.crawlDelay > 0 {
 			f.lowerRate(hostKey(u), rate.Limit(1/e.crawlDelay.Seconds()))
+		}
+		if e.disallowAll {
+			return false, nil
 		}
 		if e.group == nil {
 			return true, nil
@@ -133,6 +143,9 @@ func (f *Fetcher) loadRobots(ctx context.Context, u *url.URL, key string, e *rob
 			delete(f.robots, key)
 		}
 		f.mu.Unlock()
+	case err != nil && redirectBlocked(err, robotsURL):
+		e.expires = now.Add(robotsErrorTTL)
+		e.disallowAll = true
 	case err != nil,
 		resp.StatusCode == http.StatusTooManyRequests,
 		resp.StatusCode >= 500,
@@ -198,4 +211,13 @@ func robotsPath(u *url.URL) string {
 		p += "?" + u.RawQuery
 	}
 	return p
+}
+
+// redirectBlocked reports whether err is the egress policy refusing a
+// redirect hop of a request for first (the http.Client names the URL it
+// failed on). A refusal of first itself is not a redirect: the page on that
+// host is refused too, and says so.
+func redirectBlocked(err error, first string) bool {
+	var ue *url.Error
+	return egress.IsBlocked(err) && errors.As(err, &ue) && ue.URL != first
 }

@@ -3,7 +3,10 @@ package scrape
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/trawlhq/trawl/egress"
 )
 
 // robotsServer serves robotsBody with robotsStatus at /robots.txt and "page"
@@ -311,5 +315,46 @@ func TestAllowedLeaderCancelled(t *testing.T) {
 	}
 	if v := <-follower; v.err != nil || v.ok {
 		t.Errorf("other caller: got (%v, %v), want (false, nil) from a fresh fetch", v.ok, v.err)
+	}
+}
+
+// TestRobotsRedirectToBlockedDisallows: a robots.txt that redirects to an
+// address the egress policy blocks means "disallow", and the blocked server
+// is never reached. A robots.txt redirect to an allowed place is followed as
+// before.
+func TestRobotsRedirectToBlockedDisallows(t *testing.T) {
+	t.Parallel()
+	private := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the blocked server got %s", r.URL)
+	}))
+	t.Cleanup(private.Close)
+	_, blockedPort, _ := net.SplitHostPort(private.Listener.Addr().String())
+	var d net.Dialer
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if strings.HasSuffix(addr, ":"+blockedPort) {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf("%w: test", egress.ErrBlocked)}
+		}
+		return d.DialContext(ctx, network, addr)
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	var pages atomic.Int64
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.Redirect(w, r, private.URL+"/robots.txt", http.StatusMovedPermanently)
+			return
+		}
+		pages.Add(1)
+	}))
+	t.Cleanup(site.Close)
+	f := newTestFetcher(t, FetcherOptions{Client: &http.Client{Transport: tr}})
+	ok, err := f.Allowed(t.Context(), site.URL+"/page")
+	if err != nil || ok {
+		t.Fatalf("Allowed = %v, %v; want disallowed", ok, err)
+	}
+	if _, err := f.Fetch(t.Context(), Request{URL: site.URL + "/page", RespectRobots: true}); !errors.Is(err, ErrRobotsDisallowed) {
+		t.Errorf("Fetch: %v, want ErrRobotsDisallowed", err)
+	}
+	if n := pages.Load(); n != 0 {
+		t.Errorf("the site served %d pages", n)
 	}
 }

@@ -110,6 +110,10 @@ type JobFilter struct {
 	Scraper   string       // "" = any; else only jobs of this scraper's slug
 	Offset    int64
 	Limit     int64
+	// BeforeID, when > 0, keeps only jobs with a smaller id, so a listing
+	// can be read a few jobs at a time without a job created meanwhile
+	// shifting the rest. The jobs are then not counted: the total is 0.
+	BeforeID int64
 }
 
 // EventFilter selects a job's events for Tx.FindEvents.

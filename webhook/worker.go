@@ -298,7 +298,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 					return err
 				}
 			}
-		case res.ErrorClass == ClassBlocked || res.ErrorClass == ClassInvalid:
+		case (res.ErrorClass == ClassBlocked && blockedForGood(job.Webhook.URL)) || res.ErrorClass == ClassInvalid:
 			// Waiting will not make the destination allowed or the message valid.
 			outcome, e.State = "failed", trawl.EventFailed
 		case args.Attempt < args.MaxAttempts:

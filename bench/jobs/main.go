@@ -64,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("build trawl: %v\n%s", err, out)
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TRAWL_ADDR=127.0.0.1:0", "TRAWL_DATA_DIR=" + dir,
-		"TRAWL_API_KEY=trawl_bench_key", "TRAWL_ALLOW_PRIVATE_NETWORKS=true", "TRAWL_LOG_LEVEL=warn"}
+		"TRAWL_API_KEY=trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae", "TRAWL_ALLOW_PRIVATE_NETWORKS=true", "TRAWL_LOG_LEVEL=warn"}
 	backend := "SQLite"
 	if *databaseURL != "" {
 		url, drop, err := freshDatabase(ctx, *databaseURL)
@@ -206,7 +206,7 @@ func call(ctx context.Context, c *http.Client, method, url, body string, out any
 	if err != nil {
 		return err
 	}
-	req.Header.Set("x-api-key", "trawl_bench_key")
+	req.Header.Set("x-api-key", "trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae")
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Apply database migrations and exit."`
 	Keys    keysCmd    `cmd:"" help:"Manage API keys."`
 	Quota   quotaCmd   `cmd:"" help:"Show or set an account's credit quota (past it, jobs and /scrape/web calls are 403)."`
+	Secrets secretsCmd `cmd:"" help:"Manage the key that encrypts stored secrets."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 
 	// Client commands: they call a trawl server over its public HTTP API.
@@ -40,6 +41,7 @@ type cli struct {
 type dbFlags struct {
 	DataDir     string `name:"data-dir" env:"TRAWL_DATA_DIR" default:"./trawl-data" help:"Folder of the embedded SQLite database."`
 	DatabaseURL string `name:"database-url" env:"TRAWL_DATABASE_URL" help:"PostgreSQL URL, instead of the embedded SQLite database."`
+	SecretKey   string `name:"secret-key" env:"TRAWL_SECRET_KEY" help:"Key (32+ characters) that encrypts stored secrets. Unset: a key file in the data folder, created on first start. Nodes sharing a database must share it."`
 }
 
 // env gives commands what run was given.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/export"
@@ -42,11 +43,23 @@ func newConsole(db database, svc *jobs.Service, hooks web.Webhooks, scrapers *sc
 	})
 }
 
-// mountConsole serves the console's pages beside the API: / (a redirect to
-// the console) and /console/….
-func mountConsole(root *http.ServeMux, c *web.Console) {
-	root.Handle("GET /{$}", c)
-	root.Handle("/console/", c)
+// front sends each request to its part of trawl without cleaning its path
+// first (a ServeMux would redirect a path with ".." or "//" before the API
+// could refuse it): the console at / and /console/, screenshots (nil: none)
+// at /screenshots/, and the API everywhere else.
+func front(console, screenshots, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		read := r.Method == http.MethodGet || r.Method == http.MethodHead
+		switch {
+		case p == "/" && read, strings.HasPrefix(p, "/console/"):
+			console.ServeHTTP(w, r)
+		case screenshots != nil && read && strings.HasPrefix(p, "/screenshots/"):
+			screenshots.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
 
 // webhookBody is the body a delivery of e carries now: the stored payload,

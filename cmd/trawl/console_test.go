@@ -233,8 +233,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SetValue(css(`[name="p.maxDepth"]`), "1"),
 		chromedp.SendKeys(css(`[name="webhook.url"]`), hookSrv.URL+"/hook"),
 		chromedp.SetValue(css(`[name="webhook.maxAttempts"]`), "1"),
-		chromedp.Click(css(`#show-curl`)),
-		chromedp.WaitVisible(css(`#curl`)))
+		chromedp.Click(css(`#show-curl`)))
+	// The page that showed the field error may still show that form's
+	// command while the new one loads: wait for the command of the form as
+	// it is now.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) { // polling interval
+		if strings.Contains(text(`#curl`), `"maxAttempts":1`) {
+			break
+		}
+	}
 	curl := text(`#curl`)
 	if !strings.Contains(curl, "/scrapers/crawler/jobs") || !strings.Contains(curl, `"maxAttempts":1`) || !strings.Contains(curl, site.URL) {
 		t.Errorf("curl command: %q", curl)

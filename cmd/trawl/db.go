@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/trawlhq/trawl/engine"
+	"github.com/trawlhq/trawl/secret"
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/postgres"
 
@@ -21,9 +22,14 @@ type database interface {
 	engine.Database
 	// JobCounts counts jobs by status, for the metrics.
 	JobCounts(ctx context.Context) (map[string]int64, error)
+	// TasksInFlight counts an account's tasks queued or running.
+	TasksInFlight(ctx context.Context, accountID int64) (int64, error)
 	// Path names the database for logs, without credentials.
 	Path() string
 	Migrate(ctx context.Context, log *slog.Logger) error
+	// UseSecrets and Reseal keep stored secrets encrypted (see secrets.go).
+	UseSecrets(box *secret.Box)
+	Reseal(ctx context.Context, box *secret.Box) (int, error)
 }
 
 // openDB opens and migrates the database the flags name: PostgreSQL when a
@@ -43,6 +49,10 @@ func openDB(ctx context.Context, f dbFlags, log *slog.Logger) (database, error) 
 		return nil, err
 	}
 	if err := db.Migrate(ctx, log); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := useSecrets(ctx, db, f, log); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

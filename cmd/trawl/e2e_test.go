@@ -146,7 +146,7 @@ func (in *instance) allRows(id int64) []map[string]any {
 
 func testEnv(extra map[string]string) map[string]string {
 	env := map[string]string{
-		"TRAWL_API_KEY":                "trawl_test_key_1",
+		"TRAWL_API_KEY":                "trawl_test_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae",
 		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true",
 		"TRAWL_WEBHOOK_BATCH_WINDOW":   "100ms",
 		"TRAWL_WEBHOOK_RETRY_SCHEDULE": "50ms,100ms",
@@ -392,7 +392,8 @@ func TestEgressGuardByDefault(t *testing.T) {
 	in.do("POST", "/scrapers/crawler/jobs", fmt.Sprintf(`{"urls":[%q],"webhook":{"url":%q}}`, web.URL, hook.URL), &created)
 	rec := in.waitTerminal(created.ID, 90*time.Second)
 	rows := in.allRows(created.ID)
-	if rec.Status != "finished" || len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0]["error"]), "egress guard") {
+	if rec.Status != "finished" || len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0]["error"]), "blocked by the egress policy") ||
+		strings.Contains(fmt.Sprint(rows[0]["error"]), "127.0.0.1") {
 		t.Fatalf("record %+v rows %v: want one row saying the egress guard blocked it", rec, rows)
 	}
 	if rec.CreditsSpent != 0 {
@@ -411,7 +412,7 @@ func TestEgressGuardByDefault(t *testing.T) {
 			return false
 		}
 		for _, a := range attempts {
-			if a.ErrorClass != "blocked" || a.StatusCode != 0 {
+			if a.ErrorClass != "blocked" || a.StatusCode != 0 || a.Error != "blocked by the egress policy" {
 				t.Fatalf("attempt %+v, want class blocked", a)
 			}
 		}

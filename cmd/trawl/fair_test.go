@@ -36,6 +36,17 @@ func TestFairScraping(t *testing.T) {
 		t.Errorf("%d scrape jobs in the queue while one account crawls %d pages, want at most its share of 32", depth, pages)
 	}
 
+	var usage struct {
+		Data struct {
+			ConcurrentTasks int64 `json:"concurrentTasks"`
+			TaskConcurrency int64 `json:"taskConcurrency"`
+		} `json:"data"`
+	}
+	if code := in.do("GET", "/user/me/usage", nil, &usage); code != 200 || usage.Data.TaskConcurrency != 32 ||
+		usage.Data.ConcurrentTasks < 1 || usage.Data.ConcurrentTasks > 32 {
+		t.Errorf("usage while the large job runs: %d %+v; want between 1 and 32 of 32 tasks", code, usage.Data)
+	}
+
 	small := newSite(t, 0, false)
 	other := &instance{t: t, base: in.base, key: otherKey, client: in.client}
 	var smallRec jobRecord

@@ -33,10 +33,11 @@ func TestMultiNode(t *testing.T) {
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
 	base := map[string]string{
-		"TRAWL_API_KEY":                "trawl_test_key_1",
+		"TRAWL_API_KEY":                "trawl_test_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae",
 		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true", // the sites and the receiver are on 127.0.0.1
 		"TRAWL_DATABASE_URL":           dbURL,
 		"TRAWL_ADDR":                   "127.0.0.1:0",
+		"TRAWL_SECRET_KEY":             "multinode-test-key-Zq8vN3pLw5Kx2RtY7mHc4Jf9", // one key for every node
 	}
 	node := func(role string) *process {
 		env := map[string]string{"TRAWL_ROLE": role, "TRAWL_DATA_DIR": t.TempDir()}

@@ -30,6 +30,7 @@ type serveCmd struct {
 	dbFlags
 	pageFlags
 	browserFlags
+	scraperFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -79,6 +80,11 @@ func (c *serveCmd) Run(e *env) error {
 	if c.Role != roleAll && c.DatabaseURL == "" {
 		return fmt.Errorf("--role %s (TRAWL_ROLE): split roles share work through PostgreSQL; set --database-url (TRAWL_DATABASE_URL)", c.Role)
 	}
+	if c.APIKey != "" {
+		if err := trawl.CheckOperatorKey(c.APIKey); err != nil {
+			return fmt.Errorf("--api-key (TRAWL_API_KEY) is too weak: %w", err)
+		}
+	}
 	ctx, log := e.ctx, e.log.With("role", c.Role)
 
 	db, err := openDB(ctx, c.dbFlags, log)
@@ -101,6 +107,7 @@ func (c *serveCmd) Run(e *env) error {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	defer ln.Close()
+	ln = httpapi.Listener(ln) // net/http's own 400s in the JSON error shape
 	publicURL := strings.TrimRight(c.PublicURL, "/")
 	if publicURL == "" {
 		publicURL = "http://" + ln.Addr().String()
@@ -151,7 +158,13 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	contactsScraper := contacts.New(fetcher)
 	contactsScraper.Renderer = renderer(pool)
-	scrapers := scrape.NewRegistry(crawler.New(pages, fetcher), contactsScraper, googleMaps)
+	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
+		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
+	})
+	if err != nil {
+		return err
+	}
+	scrapers := scrape.NewRegistry(append([]scrape.Scraper{crawler.New(pages, fetcher), contactsScraper, googleMaps}, more...)...)
 	links := func(j *trawl.Job) any {
 		if !j.Status.Terminal() {
 			return nil
@@ -211,18 +224,17 @@ func (c *serveCmd) Run(e *env) error {
 		}
 		return nil
 	}
-	root := http.NewServeMux()
-	root.Handle("GET /metrics", mx.Handler())
+	var root http.Handler
 	var console *web.Console
-	if shots != nil && c.Role != roleWorker {
-		root.Handle("GET /screenshots/", shots.Handler())
-	}
 	if c.Role == roleWorker {
-		root.Handle("/", probes(db, ready))
+		root = withMetrics(mx.Handler(), probes(db, ready))
 	} else {
 		console = newConsole(db, svc, hooks, scrapers, signer, publicURL, exportKey, log)
-		mountConsole(root, console)
-		root.Handle("/", httpapi.New(httpapi.Config{
+		var screenshots http.Handler
+		if shots != nil {
+			screenshots = shots.Handler()
+		}
+		root = withMetrics(mx.Handler(), front(console, screenshots, httpapi.New(httpapi.Config{
 			Jobs:      svc,
 			Store:     db,
 			Scrapers:  infos(scrapers),
@@ -234,14 +246,19 @@ func (c *serveCmd) Run(e *env) error {
 			Links:     dataLinks(signer),
 			Exports:   &httpapi.Exports{Tokens: signer, Rows: db},
 			Nodes:     nodeList(eng),
-			Ready:     ready,
-			Events:    console.Events(),
+			Tasks: func(ctx context.Context, accountID int64) (int64, int, error) {
+				n, err := db.TasksInFlight(ctx, accountID)
+				return n, c.AccountConcurrency, err
+			},
+			Ready:  ready,
+			Events: console.Events(),
 
 			Web:            pages,
 			WebConcurrency: c.WebConcurrency,
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
-		}))
+			Endpoints:      endpoints,
+		})))
 	}
 	srv := &http.Server{
 		Handler:           root,
@@ -359,4 +376,17 @@ func infos(r *scrape.Registry) []scrape.Info {
 		out = append(out, s.Info())
 	}
 	return out
+}
+
+// withMetrics serves GET /metrics from metrics and everything else from
+// rest, without a mux of its own in between (a mux would redirect paths
+// with ".." or "//" before the API could answer them).
+func withMetrics(metrics, rest http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
 }

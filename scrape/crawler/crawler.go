@@ -89,10 +89,8 @@ func props() map[string]any {
 	p["urls"] = scrape.URLsSchema(MaxURLs, "Start URLs (http or https).")
 	p["maxDepth"] = map[string]any{"type": "integer", "minimum": 0, "maximum": MaxDepth, "default": 1,
 		"description": "How many links away from a start page to go; 0 = the start pages only."}
-	p["includePaths"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-		"description": "Follow only links whose path matches one of these regular expressions."}
-	p["excludePaths"] = map[string]any{"type": "array", "items": map[string]any{"type": "string"},
-		"description": "Never follow links whose path matches one of these regular expressions."}
+	p["includePaths"] = patternsSchema("Follow only links whose path matches one of these regular expressions (RE2 syntax).")
+	p["excludePaths"] = patternsSchema("Never follow links whose path matches one of these regular expressions (RE2 syntax).")
 	p["respectRobotsTxt"] = scrape.RobotsSchema()
 	return p
 }
@@ -261,4 +259,14 @@ func rowResult(res *scrape.Result, row Row) (*scrape.Result, error) {
 	}
 	res.Rows = []json.RawMessage{b}
 	return res, nil
+}
+
+// patternsSchema documents includePaths and excludePaths: up to 50 regular
+// expressions, or one as a plain string.
+func patternsSchema(description string) map[string]any {
+	item := map[string]any{"type": "string", "format": "regex"}
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "array", "maxItems": maxPatterns, "items": item},
+		item,
+	}, "description": description}
 }

@@ -12,6 +12,18 @@
 // [SearchURL]. The answer is a ")]}'" line and JSON whose data[0][1] lists
 // the results, each result's place array at index 14 ([ParseSearch]).
 //
+// With a grid (grid.go, gridsearch.go), each location's area is split into
+// cells and every term is searched in each cell's viewport, so that a city
+// yields more than the ~120 places one search lists; places are still
+// stored once.
+//
+// The same package serves the reviews scraper (POST
+// /scrapers/google-maps-reviews/jobs, reviewsjob.go) and the synchronous
+// GET /scrape/google-maps/search, place and reviews (sync.go): a place
+// page, {base}/maps/place/?q=place_id:… ([ParsePlacePage]: the place array
+// inside APP_INITIALIZATION_STATE, read by the same parsePlace), and a page
+// of reviews, {base}/maps/rpc/listugcposts?pb=… ([ParseReviews]).
+//
 // # When Google changes the format
 //
 // The place array's indexes are undocumented and move from time to time. All

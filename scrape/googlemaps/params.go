@@ -36,6 +36,7 @@ type Params struct {
 	Language           string       `json:"language"`
 	MaxResultsPerQuery int          `json:"maxResultsPerQuery"`
 	Coordinates        *Coordinates `json:"coordinates,omitempty"`
+	Grid               *Grid        `json:"grid,omitempty"`
 }
 
 // Coordinates pin the map viewport of every search: HasData's `@lat,lng,zoomz`.
@@ -67,6 +68,7 @@ type input struct {
 	Language           json.RawMessage `json:"language"`
 	MaxResultsPerQuery json.RawMessage `json:"maxResultsPerQuery"`
 	Coordinates        json.RawMessage `json:"coordinates"`
+	Grid               json.RawMessage `json:"grid"`
 }
 
 var (
@@ -134,6 +136,9 @@ func ParseParams(body []byte) (*Params, error) {
 		} else {
 			p.Coordinates = c
 		}
+	}
+	if scrape.Present(in.Grid) {
+		p.Grid = parseGrid(&v, in.Grid)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

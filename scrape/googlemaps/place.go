@@ -14,10 +14,11 @@ import (
 type Place struct {
 	// Position is the place's rank in its search's results, from 1,
 	// continuing across pages.
-	Position       int           `json:"position"`
+	Position       int           `json:"position,omitempty"`
 	Title          string        `json:"title,omitempty"`
 	PlaceID        string        `json:"placeId,omitempty"` // "ChIJ…"
 	DataID         string        `json:"dataId,omitempty"`  // "0x89c259…:0x1f38…"
+	Kgmid          string        `json:"kgmid,omitempty"`   // Knowledge Graph id, "/g/11b6…" or "/m/0…"
 	Address        string        `json:"address,omitempty"`
 	Phone          string        `json:"phone,omitempty"`   // as Maps shows it
 	Website        string        `json:"website,omitempty"` // Google's /url?q= redirect removed
@@ -34,9 +35,9 @@ type Place struct {
 	PlusCode       string        `json:"plusCode,omitempty"`
 	Thumbnail      string        `json:"thumbnail,omitempty"`
 	// Keyword is the search term (keyword or category) that found the place.
-	Keyword string `json:"keyword"`
+	Keyword string `json:"keyword,omitempty"`
 	// Location is the location searched, without HasData's CUSTOM> prefix.
-	Location string `json:"location"`
+	Location string `json:"location,omitempty"`
 
 	// CountryCode is the place's country (ISO 3166-1 alpha-2, upper case)
 	// when the response gives it; phone numbers found on the place's
@@ -53,9 +54,11 @@ type WorkingHours struct {
 }
 
 // DayHours are one day's opening hours: "7 AM–6 PM", "Closed", or several
-// spans joined with ", ".
+// spans joined with ", ". HasData names the hours "time"; "hours" carries
+// the same text for clients of trawl's first rows.
 type DayHours struct {
 	Day   string `json:"day"`
+	Time  string `json:"time"`
 	Hours string `json:"hours"`
 }
 
@@ -74,6 +77,7 @@ var (
 	idxTitle        = []int{11}
 	idxPlaceID      = []int{78}
 	idxDataID       = []int{10}
+	idxKgmid        = []int{89}   // "/g/11b6…"; kept only when it looks like a Knowledge Graph id
 	idxAddressParts = []int{2}    // ["123 Main St", "New York, NY 10001"]
 	idxFullAddress  = []int{18}   // "Title, 123 Main St, New York, NY 10001"
 	idxWebsite      = []int{7, 0} // "/url?q=http://…" or the URL
@@ -102,6 +106,9 @@ func parsePlace(b []any) (p Place, ok bool) {
 	p.DataID = str(b, idxDataID...)
 	if p.Title == "" && p.PlaceID == "" && p.DataID == "" {
 		return Place{}, false
+	}
+	if k := str(b, idxKgmid...); strings.HasPrefix(k, "/g/") || strings.HasPrefix(k, "/m/") {
+		p.Kgmid = k
 	}
 	p.Address = address(b, p.Title)
 	p.Phone = str(b, idxPhone...)
@@ -186,13 +193,13 @@ func hours(b []any, tz string) *WorkingHours {
 	var days []DayHours
 	for _, d := range arr(b, idxHoursNew...) {
 		if day, spans := str(d, 0), spanTexts(arr(d, 3), 0); day != "" && spans != "" {
-			days = append(days, DayHours{Day: day, Hours: spans})
+			days = append(days, DayHours{Day: day, Time: spans, Hours: spans})
 		}
 	}
 	if len(days) == 0 {
 		for _, d := range arr(b, idxHoursOld...) {
 			if day, spans := str(d, 0), spanTexts(arr(d, 1), -1); day != "" && spans != "" {
-				days = append(days, DayHours{Day: day, Hours: spans})
+				days = append(days, DayHours{Day: day, Time: spans, Hours: spans})
 			}
 		}
 	}

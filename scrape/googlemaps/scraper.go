@@ -57,7 +57,7 @@ func New(f *scrape.Fetcher, baseURL string) (*Scraper, error) {
 // Columns are the row's fields, in export order. With extractEmails a row
 // also has the social profile lists of the contacts scraper, after these.
 func Columns() []string {
-	return []string{"position", "title", "placeId", "dataId", "address", "phone", "website", "rating", "reviews",
+	return []string{"position", "title", "placeId", "dataId", "kgmid", "address", "phone", "website", "rating", "reviews",
 		"type", "types", "price", "description", "openState", "workingHours", "gpsCoordinates", "timezone",
 		"plusCode", "thumbnail", "keyword", "location", "emails", "phoneNumbers"}
 }
@@ -88,7 +88,11 @@ func searchSchema() map[string]any {
 		"categories": terms("More search terms, searched like keywords (e.g. \"dentist\"); " +
 			"keywords may then be left out."),
 		"locations": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxLocations,
-			"items":       map[string]any{"type": "string", "minLength": 1},
+			"items": map[string]any{"type": "string", "minLength": 1, "anyOf": []any{
+				map[string]any{"maxLength": maxTextLen},
+				// The CUSTOM> prefix does not count towards the length.
+				map[string]any{"pattern": fmt.Sprintf(`^\s*[Cc][Uu][Ss][Tt][Oo][Mm]>\s*.{1,%d}\s*$`, maxTextLen)},
+			}},
 			"description": "Where to search, as free text: \"Chicago, IL\" or HasData's \"CUSTOM>New York, NY\"."},
 		"extractEmails": map[string]any{"type": "boolean", "default": false,
 			"description": "Read each place's website (home page and contact pages) for emails, phone numbers and social profiles."},
@@ -98,8 +102,12 @@ func searchSchema() map[string]any {
 			"default": DefaultMaxResultsPerQuery, "description": "Most places read per keyword × location (Maps lists about 120)."},
 		"coordinates": map[string]any{"type": "string", "pattern": coordinatesRE.String(),
 			"description": "The map viewport to search in, \"@latitude,longitude,zoomz\" (zoom 1..21), e.g. \"@40.7455,-74.0083,14z\"."},
+		"grid": gridSchema(),
 	})
-	schema["anyOf"] = []any{map[string]any{"required": []string{"keywords"}}, map[string]any{"required": []string{"categories"}}}
+	nonEmpty := func(field string) map[string]any {
+		return map[string]any{"required": []string{field}, "properties": map[string]any{field: map[string]any{"minItems": 1}}}
+	}
+	schema["anyOf"] = []any{nonEmpty("keywords"), nonEmpty("categories")}
 	return schema
 }
 
@@ -117,6 +125,7 @@ type task struct {
 	Kind   string      `json:"kind"`
 	Search *searchTask `json:"search,omitempty"`
 	Place  *placeTask  `json:"place,omitempty"`
+	Locate *locateTask `json:"locate,omitempty"`
 }
 
 // searchTask is one page of one search.
@@ -128,6 +137,10 @@ type searchTask struct {
 	// Seen are the keys of those places: a place Maps repeats on a later
 	// page is neither yielded nor counted again.
 	Seen []string `json:"seen,omitempty"`
+	// Cell, in a grid search, is the viewport searched (the term alone,
+	// without the location's name); CellIndex tells cells apart.
+	Cell      *Coordinates `json:"cell,omitempty"`
+	CellIndex int          `json:"cellIndex,omitempty"`
 }
 
 // placeTask is one place to write, as its search found it.
@@ -141,6 +154,9 @@ func (s *Scraper) Plan(job *trawl.Job) ([]trawl.TaskSpec, error) {
 	p, err := params(job)
 	if err != nil {
 		return nil, err
+	}
+	if p.Grid != nil {
+		return planGrid(p)
 	}
 	var specs []trawl.TaskSpec
 	for _, term := range p.Terms() {
@@ -165,7 +181,11 @@ func params(job *trawl.Job) (*Params, error) {
 
 // searchSpec keys a search page by term, location and offset.
 func searchSpec(t searchTask) (trawl.TaskSpec, error) {
-	key, err := json.Marshal([]any{t.Term, t.Location, t.Offset})
+	k := []any{t.Term, t.Location, t.Offset}
+	if t.Cell != nil {
+		k = append(k, t.CellIndex)
+	}
+	key, err := json.Marshal(k)
 	if err != nil {
 		return trawl.TaskSpec{}, err
 	}
@@ -207,6 +227,8 @@ func (s *Scraper) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 		return s.search(ctx, job, p, t.Search)
 	case t.Kind == kindPlace && t.Place != nil:
 		return s.place(ctx, p, t.Place)
+	case t.Kind == kindLocate && t.Locate != nil:
+		return s.locate(ctx, p, t.Locate)
 	}
 	return nil, fmt.Errorf("google maps task %q: unknown kind %q", tk.Key, t.Kind)
 }
@@ -221,11 +243,14 @@ func (s *Scraper) Run(ctx context.Context, job *trawl.Job, tk *trawl.Task) (*scr
 // than 2xx or cannot be read is an error naming the search, so the task is
 // tried again later.
 func (s *Scraper) search(ctx context.Context, job *trawl.Job, p *Params, st *searchTask) (*scrape.Result, error) {
-	query := Query(st.Term, st.Location)
+	query, coords := Query(st.Term, st.Location), p.Coordinates
+	if st.Cell != nil {
+		query, coords = st.Term, st.Cell
+	}
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("google maps search %q (results from %d): %w", query, st.Offset, fmt.Errorf(format, args...))
 	}
-	u := SearchURL(s.base, query, p.Language, p.Coordinates, st.Offset)
+	u := SearchURL(s.base, query, p.Language, coords, st.Offset)
 	resp, err := s.fetcher.Fetch(ctx, scrape.Request{URL: u, Header: http.Header{"Accept-Language": {p.Language}}})
 	if err != nil {
 		return nil, fail("%w", err)
@@ -265,7 +290,7 @@ func (s *Scraper) search(ctx context.Context, job *trawl.Job, p *Params, st *sea
 	}
 	if page.Entries >= PageSize && yielded < limit {
 		spec, err := searchSpec(searchTask{Term: st.Term, Location: st.Location, Offset: st.Offset + PageSize,
-			Base: yielded, Seen: seen})
+			Base: yielded, Seen: seen, Cell: st.Cell, CellIndex: st.CellIndex})
 		if err != nil {
 			return nil, err
 		}

@@ -93,7 +93,7 @@ func TestParseSearchShapes(t *testing.T) {
 func TestParsePlaceFields(t *testing.T) {
 	t.Parallel()
 	b := mapstest.Place{
-		Title: "Joe's Coffee", PlaceID: "ChIJ1", DataID: "0x1:0x2", Address: []string{"123 Main St", "New York, NY 10001"},
+		Title: "Joe's Coffee", PlaceID: "ChIJ1", DataID: "0x1:0x2", Kgmid: "/g/11joes", Address: []string{"123 Main St", "New York, NY 10001"},
 		Phone: "(212) 555-0100", Website: "https://joes.example/?a=1&b=2", Rating: 4.6, Reviews: 812, Price: "$$",
 		Types: []string{"Coffee shop", "Cafe", "Coffee shop"}, Latitude: 40.7506, Longitude: -73.9935, Timezone: "America/New_York",
 		OpenState: "Open ⋅ Closes 6 PM", NewHours: true,
@@ -114,11 +114,11 @@ func TestParsePlaceFields(t *testing.T) {
 		t.Fatal("not a place")
 	}
 	rating, reviews := 4.6, int64(812)
-	want := Place{Title: "Joe's Coffee", PlaceID: "ChIJ1", DataID: "0x1:0x2", Address: "123 Main St, New York, NY 10001",
+	want := Place{Title: "Joe's Coffee", PlaceID: "ChIJ1", DataID: "0x1:0x2", Kgmid: "/g/11joes", Address: "123 Main St, New York, NY 10001",
 		Phone: "(212) 555-0100", Website: "https://joes.example/?a=1&b=2", Rating: &rating, Reviews: &reviews,
 		Type: "Coffee shop", Types: []string{"Coffee shop", "Cafe"}, Price: "$$", Description: "Espresso.",
 		OpenState: "Open ⋅ Closes 6 PM", Timezone: "America/New_York",
-		WorkingHours:   &WorkingHours{Timezone: "America/New_York", Days: []DayHours{{"Monday", "7–11 AM, 1–6 PM"}, {"Tuesday", "7 AM–6 PM"}}},
+		WorkingHours:   &WorkingHours{Timezone: "America/New_York", Days: []DayHours{{"Monday", "7–11 AM, 1–6 PM", "7–11 AM, 1–6 PM"}, {"Tuesday", "7 AM–6 PM", "7 AM–6 PM"}}},
 		GPSCoordinates: &GPS{40.7506, -73.9935}, PlusCode: "87G8Q224+6J", Thumbnail: "https://lh5.example/p.jpg", CountryCode: "US"}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("place (-want +got):\n%s", diff)

@@ -246,8 +246,8 @@ func TestExtractSiteErrors(t *testing.T) {
 		credits int64
 	}{
 		{"egress guard", newFetcher(guarded), srv.URL + "/", SiteOptions{},
-			"Blocked by trawl's egress guard: the address is loopback, private, link-local or reserved " +
-				"(an operator can allow private networks with TRAWL_ALLOW_PRIVATE_NETWORKS=true).", 0},
+			"The destination is blocked by the egress policy: trawl does not fetch loopback, private, " +
+				"link-local or reserved addresses (an operator can allow private networks with TRAWL_ALLOW_PRIVATE_NETWORKS=true).", 0},
 		{"dns", newFetcher(&http.Client{Transport: noDNS}), "http://gone.example/", SiteOptions{}, "Could not resolve host gone.example.", 0},
 		{"robots.txt", plain, srv.URL + "/private", SiteOptions{}, "Disallowed by robots.txt.", 0},
 		{"500 then 404 home", plain, srv.URL + "/broken", SiteOptions{}, "HTTP 500 Internal Server Error", 0},

@@ -19,7 +19,7 @@ func (db *DB) JobsChangedSince(ctx context.Context, accountID int64, since time.
 	defer rows.Close()
 	var out []*trawl.Job
 	for rows.Next() {
-		j, err := scanJob(rows)
+		j, err := db.scanJob(rows)
 		if err != nil {
 			return nil, fmt.Errorf("scan job: %w", err)
 		}

@@ -261,8 +261,8 @@ func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, er
 		cols("a.", accountColumns)+`, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
 		JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`), eventID)
 	e, eventDest, finishEvent := eventFields()
-	j, jobDest, finishJob := jobFields()
-	a, accountDest, finishAccount := accountFields()
+	j, jobDest, finishJob := db.jobFields()
+	a, accountDest, finishAccount := db.accountFields()
 	var gone sql.NullInt64
 	dest := append(append(append(eventDest, jobDest...), accountDest...), &gone)
 	if err := row.Scan(dest...); errors.Is(err, sql.ErrNoRows) {

@@ -18,8 +18,8 @@ const jobColumns = `id, account_id, scraper, status, stop_reason, input, params,
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanJob(s scanner) (*trawl.Job, error) {
-	j, dest, finish := jobFields()
+func (db *DB) scanJob(s scanner) (*trawl.Job, error) {
+	j, dest, finish := db.jobFields()
 	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func scanJob(s scanner) (*trawl.Job, error) {
 
 // jobFields returns a job, the destinations of its jobColumns, and what
 // completes it once they are scanned.
-func jobFields() (*trawl.Job, []any, func() error) {
+func (db *DB) jobFields() (*trawl.Job, []any, func() error) {
 	j := &trawl.Job{}
 	var stopReason, webhook sql.NullString
 	var input, params string
@@ -40,8 +40,12 @@ func jobFields() (*trawl.Job, []any, func() error) {
 		j.StopReason = stopReason.String
 		j.Input, j.Params = json.RawMessage(input), json.RawMessage(params)
 		if webhook.Valid && webhook.String != "" {
+			plain, err := db.open(webhook.String)
+			if err != nil {
+				return fmt.Errorf("webhook of job %d: %w", j.ID, err)
+			}
 			j.Webhook = &trawl.Webhook{}
-			if err := json.Unmarshal([]byte(webhook.String), j.Webhook); err != nil {
+			if err := json.Unmarshal([]byte(plain), j.Webhook); err != nil {
 				return fmt.Errorf("decode webhook of job %d: %w", j.ID, err)
 			}
 		}
@@ -63,7 +67,7 @@ func (db *DB) Job(ctx context.Context, accountID, id int64) (*trawl.Job, error) 
 		query += ` AND account_id = ?`
 		args = append(args, accountID)
 	}
-	j, err := scanJob(db.read.QueryRowContext(ctx, db.q(query), args...))
+	j, err := db.scanJob(db.read.QueryRowContext(ctx, db.q(query), args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("job", id)
 	} else if err != nil {
@@ -84,9 +88,15 @@ func (db *DB) Jobs(ctx context.Context, f store.JobFilter) ([]*trawl.Job, int64,
 		where += ` AND scraper = ?`
 		args = append(args, f.Scraper)
 	}
+	if f.BeforeID > 0 {
+		where += ` AND id < ?`
+		args = append(args, f.BeforeID)
+	}
 	var total int64
-	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs`+where), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count jobs: %w", err)
+	if f.BeforeID == 0 {
+		if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM jobs`+where), args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count jobs: %w", err)
+		}
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+jobColumns+` FROM jobs`+where+` ORDER BY id DESC LIMIT ? OFFSET ?`),
 		append(args, f.Limit, f.Offset)...)
@@ -96,7 +106,7 @@ func (db *DB) Jobs(ctx context.Context, f store.JobFilter) ([]*trawl.Job, int64,
 	defer rows.Close()
 	var out []*trawl.Job
 	for rows.Next() {
-		j, err := scanJob(rows)
+		j, err := db.scanJob(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("scan job: %w", err)
 		}
@@ -114,8 +124,11 @@ func (tx *Tx) CreateJob(j *trawl.Job) error {
 		if err != nil {
 			return fmt.Errorf("encode webhook: %w", err)
 		}
-		webhook = sql.NullString{String: string(b), Valid: true}
+		webhook = sql.NullString{String: tx.db.seal(string(b)), Valid: true}
 	}
+	// The header values are kept, sealed, in the webhook column only: the
+	// input that records show gets their names and a mask.
+	j.Input = trawl.MaskWebhookHeaders(j.Input)
 	err := tx.tx.QueryRow(tx.q(`INSERT INTO jobs (account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
 		credits_spent, data_rows_count, task_count, created_at, updated_at,
 		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, NULL, NULL) RETURNING id`),
@@ -132,7 +145,7 @@ func (tx *Tx) CreateJob(j *trawl.Job) error {
 
 // Job implements store.Tx.
 func (tx *Tx) Job(id int64) (*trawl.Job, error) {
-	j, err := scanJob(tx.tx.QueryRow(tx.q(`SELECT `+jobColumns+` FROM jobs WHERE id = ?`+tx.db.dialect.ForUpdate), id))
+	j, err := tx.db.scanJob(tx.tx.QueryRow(tx.q(`SELECT `+jobColumns+` FROM jobs WHERE id = ?`+tx.db.dialect.ForUpdate), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("job", id)
 	} else if err != nil {

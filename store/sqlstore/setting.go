@@ -16,7 +16,7 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 	} else if err != nil {
 		return "", fmt.Errorf("read setting %s: %w", name, err)
 	}
-	return value, nil
+	return db.open(value)
 }
 
 // EnsureSetting implements store.Store. The insert leaves a stored value
@@ -24,12 +24,12 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 // value whoever stored it.
 func (db *DB) EnsureSetting(ctx context.Context, name, value string) (string, error) {
 	if _, err := db.write.ExecContext(ctx, db.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
-		name, value); err != nil {
+		name, db.seal(value)); err != nil {
 		return "", fmt.Errorf("store setting %s: %w", name, err)
 	}
 	var stored string
 	if err := db.write.QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&stored); err != nil {
 		return "", fmt.Errorf("read setting %s: %w", name, err)
 	}
-	return stored, nil
+	return db.open(stored)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/secret"
 	"github.com/trawlhq/trawl/store"
 )
 
@@ -37,6 +38,7 @@ type DB struct {
 	dialect Dialect
 	now     func() time.Time
 	queue   atomic.Pointer[store.Queue]
+	box     atomic.Pointer[secret.Box]
 
 	// The last event number given out, on a database with a single writer.
 	seqMu   sync.Mutex
@@ -151,8 +153,8 @@ type storedSecret struct {
 	ExpiresAt int64  `json:"expiresAt"` // Unix microseconds
 }
 
-func scanAccount(s scanner) (*trawl.Account, error) {
-	a, dest, finish := accountFields()
+func (db *DB) scanAccount(s scanner) (*trawl.Account, error) {
+	a, dest, finish := db.accountFields()
 	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -161,11 +163,18 @@ func scanAccount(s scanner) (*trawl.Account, error) {
 
 // accountFields returns an account, the destinations of its
 // accountColumns, and what completes it once they are scanned.
-func accountFields() (*trawl.Account, []any, func() error) {
+func (db *DB) accountFields() (*trawl.Account, []any, func() error) {
 	a := &trawl.Account{}
 	var created int64
 	var previous string
 	return a, []any{&a.ID, &a.Name, &a.WebhookSecret, &previous, &created}, func() error {
+		var err error
+		if a.WebhookSecret, err = db.open(a.WebhookSecret); err != nil {
+			return fmt.Errorf("webhook secret of account %d: %w", a.ID, err)
+		}
+		if previous, err = db.open(previous); err != nil {
+			return fmt.Errorf("previous secrets of account %d: %w", a.ID, err)
+		}
 		var stored []storedSecret
 		if err := json.Unmarshal([]byte(previous), &stored); err != nil {
 			return fmt.Errorf("decode previous secrets of account %d: %w", a.ID, err)
@@ -178,21 +187,21 @@ func accountFields() (*trawl.Account, []any, func() error) {
 	}
 }
 
-func encodeSecrets(previous []trawl.PreviousSecret) (string, error) {
+func (db *DB) encodeSecrets(previous []trawl.PreviousSecret) (string, error) {
 	stored := make([]storedSecret, 0, len(previous))
 	for _, p := range previous {
 		stored = append(stored, storedSecret{Secret: p.Secret, ExpiresAt: micros(p.ExpiresAt)})
 	}
 	b, err := json.Marshal(stored)
-	return string(b), err
+	return db.seal(string(b)), err
 }
 
 // CreateAccount implements store.Store. The account gets a fresh webhook
 // signing secret.
 func (db *DB) CreateAccount(ctx context.Context, name string) (*trawl.Account, error) {
 	a := &trawl.Account{Name: name, WebhookSecret: trawl.NewWebhookSecret(), CreatedAt: db.now().UTC().Truncate(time.Microsecond)}
-	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, webhook_secret, previous_secrets, created_at) VALUES (?, ?, '[]', ?) RETURNING id`),
-		name, a.WebhookSecret, micros(a.CreatedAt)).Scan(&a.ID)
+	err := db.write.QueryRowContext(ctx, db.q(`INSERT INTO accounts (name, webhook_secret, previous_secrets, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
+		name, db.seal(a.WebhookSecret), db.seal("[]"), micros(a.CreatedAt)).Scan(&a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("insert account: %w", err)
 	}
@@ -201,7 +210,7 @@ func (db *DB) CreateAccount(ctx context.Context, name string) (*trawl.Account, e
 
 // Account implements store.Store.
 func (db *DB) Account(ctx context.Context, id int64) (*trawl.Account, error) {
-	a, err := scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id))
+	a, err := db.scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("account", id)
 	} else if err != nil {
@@ -216,19 +225,19 @@ func (db *DB) RotateWebhookSecret(ctx context.Context, accountID int64, next str
 	err := db.InTx(ctx, func(stx store.Tx) error {
 		tx := stx.(*Tx)
 		var err error
-		a, err = scanAccount(tx.tx.QueryRowContext(tx.ctx, tx.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`+db.dialect.ForUpdate), accountID))
+		a, err = db.scanAccount(tx.tx.QueryRowContext(tx.ctx, tx.q(`SELECT `+accountColumns+` FROM accounts WHERE id = ?`+db.dialect.ForUpdate), accountID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("account", accountID)
 		} else if err != nil {
 			return fmt.Errorf("read account %d: %w", accountID, err)
 		}
 		a.Rotate(next, tx.now, previousUntil)
-		previous, err := encodeSecrets(a.PreviousSecrets)
+		previous, err := db.encodeSecrets(a.PreviousSecrets)
 		if err != nil {
 			return err
 		}
 		_, err = tx.tx.ExecContext(tx.ctx, tx.q(`UPDATE accounts SET webhook_secret = ?, previous_secrets = ? WHERE id = ?`),
-			a.WebhookSecret, previous, accountID)
+			db.seal(a.WebhookSecret), previous, accountID)
 		return err
 	})
 	if err != nil {
@@ -246,7 +255,7 @@ func (db *DB) Accounts(ctx context.Context) ([]*trawl.Account, error) {
 	defer rows.Close()
 	var out []*trawl.Account
 	for rows.Next() {
-		a, err := scanAccount(rows)
+		a, err := db.scanAccount(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +277,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, accountID int64, key string) (*t
 
 // AccountByAPIKey implements store.Store.
 func (db *DB) AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error) {
-	a, err := scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.webhook_secret, a.previous_secrets,
+	a, err := db.scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.webhook_secret, a.previous_secrets,
 		a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
 		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)))
 	if errors.Is(err, sql.ErrNoRows) {

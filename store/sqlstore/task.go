@@ -189,3 +189,15 @@ func (tx *Tx) takeTasks(jobID int64, n int) ([]*trawl.Task, error) {
 	}
 	return out, nil
 }
+
+// TasksInFlight counts an account's tasks queued or running: what its share
+// of the scrape workers (jobs.Config.AccountConcurrency) is measured in.
+func (db *DB) TasksInFlight(ctx context.Context, accountID int64) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM tasks WHERE account_id = ? AND queued AND state IN (?, ?)`),
+		accountID, string(trawl.TaskPending), string(trawl.TaskRunning)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+	}
+	return n, nil
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		"AccountEvents":        testAccountEvents,
 		"DispatchTasks":        testDispatchTasks,
 		"ChangeFeed":           testChangeFeed,
+		"SecretsAtRest":        testSecretsAtRest,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -166,6 +167,12 @@ func testJobsList(t *testing.T, s store.Store) {
 	list, total, err = s.Jobs(ctx(t), store.JobFilter{AccountID: a.ID, Status: trawl.StatusFinished, Limit: 10})
 	if err != nil || total != 2 || len(list) != 2 {
 		t.Fatalf("finished filter: got total %d, %d jobs, %v; want 2", total, len(list), err)
+	}
+	// Keyset paging: the jobs before one id, whatever was created since.
+	mustJob(t, s, a.ID, nil)
+	list, _, err = s.Jobs(ctx(t), store.JobFilter{AccountID: a.ID, BeforeID: ids[3], Limit: 2})
+	if err != nil || len(list) != 2 || list[0].ID != ids[2] || list[1].ID != ids[1] {
+		t.Fatalf("before job %d: got %v, %v; want jobs %d, %d", ids[3], list, err, ids[2], ids[1])
 	}
 }
 

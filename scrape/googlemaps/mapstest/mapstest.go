@@ -28,6 +28,7 @@ type Place struct {
 	Title   string
 	PlaceID string   // "ChIJ…", at [78]
 	DataID  string   // "0x…:0x…", at [10]
+	Kgmid   string   // "/g/…", at [89]
 	Address []string // address lines, at [2]; also "Title, lines" at [18]
 	Phone   string   // at [178][0][0]
 	// Website is written at [7][0] wrapped in Google's /url?q= redirect,
@@ -79,6 +80,9 @@ func (p Place) Array() []any {
 	}
 	if p.DataID != "" {
 		set(10, p.DataID)
+	}
+	if p.Kgmid != "" {
+		set(89, p.Kgmid)
 	}
 	if len(p.Address) > 0 {
 		lines := make([]any, len(p.Address))
@@ -239,35 +243,68 @@ func Wrapped(query string, entries ...[]any) []byte {
 	return append(b, `/*""*/`...)
 }
 
-// Request is a search the fake answered.
+// Request is a request the fake answered.
 type Request struct {
-	Query    string // q
+	Kind     string // "search", "place" or "reviews"
+	Query    string // q (search)
 	Language string // hl
-	Offset   int    // pb's 8i
-	PageSize int    // pb's 7i
+	Offset   int    // pb's 8i (search)
+	PageSize int    // pb's 7i (search) or 1i (reviews)
 	PB       string
+	// Latitude, Longitude and Zoom are a search's viewport (pb's 3d, 2d, 4f).
+	Latitude, Longitude, Zoom float64
+	PlaceID, DataID           string // the place asked for (place, reviews)
+	Sort                      int    // pb's 3e (reviews)
+	Token                     string // pb's 2s (reviews)
 }
 
-// Server is a fake Maps search endpoint: GET /search?tbm=map&q=…&pb=… lists
-// the places of the query (compared ignoring case), PageSize of them from
-// pb's offset. An unknown query has no results. It records every request.
+// Options configure a fake.
+type Options struct {
+	// Results are the places each search query lists (compared ignoring
+	// case); an unknown query has no results.
+	Results map[string][]Place
+	// Viewport, when set, answers the searches instead of Results: the
+	// places query finds in the viewport centred on lat, lng at zoom.
+	Viewport func(query string, lat, lng, zoom float64) []Place
+	// Places are served as place pages (by place id and by data id) and
+	// have reviews.
+	Places []Details
+	// Intercept, when set, sees every request first (n counts them from 1)
+	// and answers it itself when it returns true: a 429, a broken page.
+	Intercept func(w http.ResponseWriter, r *http.Request, n int) bool
+}
+
+// Server is a fake Maps: GET /search?tbm=map&q=…&pb=… lists the places of
+// the query, PageSize of them from pb's offset; GET /maps/place/… serves
+// place pages and GET /maps/rpc/listugcposts reviews (details.go). It
+// records every request.
 type Server struct {
 	*httptest.Server
+	opts    Options
 	results map[string][]Place
 	mu      sync.Mutex
 	reqs    []Request
+	n       int
 }
 
 var (
 	offsetRE   = regexp.MustCompile(`!8i([0-9]+)`)
 	pageSizeRE = regexp.MustCompile(`!7i([0-9]+)`)
+	lngRE      = regexp.MustCompile(`!2d(-?[0-9.]+)`)
+	latRE      = regexp.MustCompile(`!3d(-?[0-9.]+)`)
+	zoomRE     = regexp.MustCompile(`!4f([0-9.]+)`)
 )
 
 // NewServer starts a fake serving results (by query) and closes it when the
 // test ends.
 func NewServer(tb testing.TB, results map[string][]Place) *Server {
-	s := &Server{results: map[string][]Place{}}
-	for q, places := range results {
+	return Start(tb, Options{Results: results})
+}
+
+// Start starts a fake with opts and closes it when the test ends.
+func Start(tb testing.TB, opts Options) *Server {
+	s := &Server{opts: opts, results: map[string][]Place{}}
+	for q, places := range opts.Results {
 		s.results[strings.ToLower(q)] = places
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -276,29 +313,65 @@ func NewServer(tb testing.TB, results map[string][]Place) *Server {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	s.mu.Unlock()
+	if s.opts.Intercept != nil && s.opts.Intercept(w, r, n) {
+		return
+	}
+	switch {
+	case r.URL.Path == "/search":
+		s.serveSearch(w, r)
+	case strings.HasPrefix(r.URL.Path, "/maps/place/"):
+		s.servePlace(w, r)
+	case r.URL.Path == "/maps/rpc/listugcposts":
+		s.serveReviews(w, r)
+	default:
+		http.Error(w, "not a maps endpoint", http.StatusNotFound)
+	}
+}
+
+func (s *Server) record(req Request) {
+	s.mu.Lock()
+	s.reqs = append(s.reqs, req)
+	s.mu.Unlock()
+}
+
+func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if r.URL.Path != "/search" || q.Get("tbm") != "map" || q.Get("pb") == "" {
+	if q.Get("tbm") != "map" || q.Get("pb") == "" {
 		http.Error(w, "not a maps search", http.StatusBadRequest)
 		return
 	}
-	req := Request{Query: q.Get("q"), Language: q.Get("hl"), PB: q.Get("pb"), PageSize: 20}
+	req := Request{Kind: "search", Query: q.Get("q"), Language: q.Get("hl"), PB: q.Get("pb"), PageSize: 20}
 	if m := offsetRE.FindStringSubmatch(req.PB); m != nil {
 		req.Offset, _ = strconv.Atoi(m[1])
 	}
 	if m := pageSizeRE.FindStringSubmatch(req.PB); m != nil {
 		req.PageSize, _ = strconv.Atoi(m[1])
 	}
-	s.mu.Lock()
-	s.reqs = append(s.reqs, req)
-	s.mu.Unlock()
+	if m := latRE.FindStringSubmatch(req.PB); m != nil {
+		req.Latitude, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := lngRE.FindStringSubmatch(req.PB); m != nil {
+		req.Longitude, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := zoomRE.FindStringSubmatch(req.PB); m != nil {
+		req.Zoom, _ = strconv.ParseFloat(m[1], 64)
+	}
+	s.record(req)
 	places := s.results[strings.ToLower(req.Query)]
+	if s.opts.Viewport != nil {
+		places = s.opts.Viewport(req.Query, req.Latitude, req.Longitude, req.Zoom)
+	}
 	from := min(req.Offset, len(places))
 	to := min(from+req.PageSize, len(places))
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	w.Write(Page(req.Query, Entries(places[from:to]...)...))
 }
 
-// Requests returns the searches answered so far, in order.
+// Requests returns the requests answered so far, in order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
