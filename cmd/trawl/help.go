@@ -57,3 +57,16 @@ func (jobsCmd) Help() string {
   trawl jobs list --status in_progress
   trawl jobs wait 42 && trawl jobs export 42 --out rows.xlsx`
 }
+
+func (secretsCmd) Help() string {
+	return `Example:
+  trawl secrets rotate-key`
+}
+
+func (rotateKeyCmd) Help() string {
+	return `Stop every trawl node first.
+
+Example:
+  trawl secrets rotate-key --data-dir /var/lib/trawl
+  TRAWL_SECRET_KEY=… TRAWL_NEW_SECRET_KEY=… trawl secrets rotate-key --database-url postgres://trawl@db/trawl`
+}
