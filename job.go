@@ -176,6 +176,10 @@ const (
 	EventDelivered EventState = "delivered" // a 2xx answered
 	EventFailed    EventState = "failed"    // out of attempts, or refused for good (blocked, invalid)
 	EventGone      EventState = "gone"      // the receiver answered 410 Gone for this job's webhook
+	// EventNone marks an event of a job without a webhook: stored so that
+	// the event stream (trawl listen) shows it, never delivered. The
+	// ordering of deliveries counts it as ended.
+	EventNone EventState = "none"
 )
 
 // Event is one webhook message waiting in, or sent from, the outbox. ID is the

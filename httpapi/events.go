@@ -35,9 +35,11 @@ func (s *server) addEventRoutes(api huma.API, h http.Handler) {
 			"- `job`: a job changed (status, counters, times); data is the job record, as GET /scrapers/jobs/{id} returns it.\n" +
 			"- `delivery`: a webhook delivery attempt was made; data is the attempt as the delivery log lists it, plus `jobId`.\n" +
 			"- `webhook`: a webhook event was created; data is `{id, type, jobId, createdAt, body}` where `id` is the webhook-id " +
-			"header and `body` (a string) the exact JSON body a delivery of it carries.\n\n" +
+			"header and `body` (a string) the exact JSON body a delivery of it carries. A job without a webhook has its events too " +
+			"(never delivered), so `trawl listen` can forward them.\n\n" +
 			"Every message has an `id:`. A client that reconnects with it in the `Last-Event-ID` header (browsers' EventSource do so " +
 			"themselves) or the `lastEventId` parameter resumes after it; without one the stream starts with changes from now on. " +
+			"The stream opens with an `id:` and no data (the position it starts from), so a client that drops before the first message also resumes without a gap. " +
 			"A change may, rarely, be sent twice (a job message is the job's whole state, and webhook messages carry their " +
 			"webhook-id to de-duplicate). A comment line is sent every 15 seconds while nothing changes.",
 		Tags: []string{"Events"},

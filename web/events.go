@@ -210,7 +210,10 @@ type stream struct {
 }
 
 func (st *stream) run(ctx context.Context) {
-	fmt.Fprintf(st.out, "retry: %d\n: trawl events for account %d\n\n", retryMillis, st.q.accountID)
+	// The opening block carries the stream's position as an id without
+	// data: nothing is dispatched, but a client that drops before the first
+	// message still resumes from where it began, missing nothing.
+	fmt.Fprintf(st.out, "retry: %d\nid: %s\n: trawl events for account %d\n\n", retryMillis, st.at, st.q.accountID)
 	if st.flush() != nil {
 		return
 	}

@@ -53,6 +53,9 @@ func (FlushArgs) InsertOpts() river.InsertOpts {
 // JobStarted writes the job's started event, if its webhook wants it. It
 // runs in the transaction that started the job.
 func (s *Service) JobStarted(tx store.Tx, job *trawl.Job) error {
+	if job.Webhook == nil {
+		return s.recordNone(tx, job, trawl.EventJobStarted)
+	}
 	if !job.Webhook.Subscribed(trawl.EventJobStarted) {
 		return nil
 	}
@@ -76,7 +79,7 @@ func (s *Service) JobStarted(tx store.Tx, job *trawl.Job) error {
 // sure of.
 func (s *Service) RowsStored(tx store.Tx, job *trawl.Job) error {
 	if job.Webhook == nil {
-		return nil
+		return s.recordRows(tx, job)
 	}
 	o, err := tx.Outbox(job.ID)
 	if err != nil {
@@ -109,7 +112,7 @@ func (s *Service) RowsStored(tx store.Tx, job *trawl.Job) error {
 // once: a second call changes nothing.
 func (s *Service) JobEnded(tx store.Tx, job *trawl.Job) error {
 	if job.Webhook == nil {
-		return nil
+		return s.recordEnd(tx, job)
 	}
 	o, err := tx.Outbox(job.ID)
 	if err != nil || o.FinishWritten {

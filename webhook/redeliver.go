@@ -31,6 +31,8 @@ func (s *Service) Redeliver(ctx context.Context, accountID, jobID int64, eventID
 			return trawl.Errorf(trawl.ECONFLICT, "Delivery %q is still pending: attempt %d is due.", eventID, e.Attempts+1)
 		case trawl.EventWaiting:
 			return trawl.Errorf(trawl.ECONFLICT, "Delivery %q has not been sent yet: it waits for the job's earlier events.", eventID)
+		case trawl.EventNone:
+			return trawl.Errorf(trawl.ECONFLICT, "Event %q belongs to a job without a webhook: there is nowhere to deliver it.", eventID)
 		}
 		out = e
 		return s.redeliver(tx, job, []*trawl.Event{e})

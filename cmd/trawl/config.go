@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/alecthomas/kong"
+	"github.com/trawlhq/trawl/client"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -25,6 +27,14 @@ type cli struct {
 	Quota   quotaCmd   `cmd:"" help:"Show or set an account's credit quota (past it, jobs and /scrape/web calls are 403)."`
 	Secrets secretsCmd `cmd:"" help:"Manage the key that encrypts stored secrets."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	// Client commands: they call a trawl server over its public HTTP API.
+	Login      loginCmd      `cmd:"" group:"client" help:"Save a server and API key for the client commands."`
+	Scrapers   scrapersCmd   `cmd:"" group:"client" help:"List the scrapers and their parameters."`
+	RunJob     runJobCmd     `cmd:"" name:"run" group:"client" help:"Run a job and write its rows when it ends."`
+	Jobs       jobsCmd       `cmd:"" group:"client" help:"List, follow, stop and download jobs."`
+	Listen     listenCmd     `cmd:"" group:"client" help:"Forward the account's webhook events to a local URL, signed."`
+	Completion completionCmd `cmd:"" group:"client" help:"Print a shell completion script (bash, zsh, fish)."`
 }
 
 // dbFlags choose the database.
@@ -40,6 +50,7 @@ type env struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	stdin  io.Reader // the client commands read bodies, keys and answers here
 	log    *slog.Logger
 }
 
@@ -54,7 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exitCode = code }),
 		kong.Resolvers(envResolver(getenv)),
-		kong.Vars{"version": version},
+		kong.Vars{"version": version, "defaultURL": client.DefaultURL},
+		kong.ExplicitGroups([]kong.Group{{Key: "client", Title: "Client commands (talk to a trawl server; see 'trawl login'):"}}),
 		kong.UsageOnError(),
 	)
 	if err != nil {
@@ -75,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	return kctx.Run(&env{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr, log: log})
+	return kctx.Run(&env{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr, stdin: os.Stdin, log: log})
 }
 
 // envResolver reads each flag's TRAWL_* variable through getenv, so that run

@@ -65,6 +65,18 @@ func front(console, screenshots, api http.Handler) http.Handler {
 // with the finished event's download links signed afresh, as the delivery
 // worker adds them at each attempt.
 func webhookBody(ctx context.Context, db database, signer *export.Signer, e *trawl.Event) ([]byte, error) {
+	if e.State == trawl.EventNone && e.Type == trawl.EventDataScraped {
+		return webhook.ExpandBody(ctx, e, func(ctx context.Context, jobID, after, through int64) ([]json.RawMessage, error) {
+			rows, _, err := db.Rows(ctx, jobID, after, through-after)
+			out := make([]json.RawMessage, 0, len(rows))
+			for _, r := range rows {
+				if r.Seq > after && r.Seq <= through {
+					out = append(out, r.Data)
+				}
+			}
+			return out, err
+		})
+	}
 	if e.Type != trawl.EventJobFinished {
 		return e.Payload, nil
 	}
