@@ -209,6 +209,17 @@ func Columns() []string {
 		"snippetHighlitedWords", "date"}
 }
 
+// withOneOfRequired makes a body need at least one of fields (a field or
+// its one-value alias).
+func withOneOfRequired(schema map[string]any, fields ...string) map[string]any {
+	var alts []any
+	for _, f := range fields {
+		alts = append(alts, map[string]any{"required": []any{f}})
+	}
+	schema["anyOf"] = alts
+	return schema
+}
+
 // withMin gives an array schema a minimum number of items.
 func withMin(schema map[string]any, n int) map[string]any {
 	schema["minItems"] = n
@@ -231,9 +242,11 @@ func (s *Scraper) Info() scrape.Info {
 		Name:        "Google Search",
 		Description: "Searches Google for every keyword (in every location): one row per organic result, with its position, title, link, snippet and date.",
 		Columns:     Columns(),
-		Params: scrape.BodySchema([]string{"keywords"}, map[string]any{
+		Params: withOneOfRequired(scrape.BodySchema([]string{}, map[string]any{
 			"keywords":   withMin(texts(MaxKeywords, "Search queries (q is accepted for one)."), 1),
 			"locations":  texts(MaxLocations, "Canonical locations to search from, e.g. \"Austin,Texas,United States\" (location is accepted for one)."),
+			"q":          map[string]any{"type": "string", "pattern": `\S`, "maxLength": maxTextLen, "description": "One search query, in place of keywords."},
+			"location":   map[string]any{"type": "string", "pattern": `\S`, "maxLength": maxTextLen, "description": "One location, in place of locations."},
 			"gl":         pattern(glPattern, "Country, a two-letter code."),
 			"hl":         pattern(hlPattern, "Language, e.g. \"en\"."),
 			"domain":     pattern(domainPattern, "Google domain, e.g. google.co.uk (checked; searches go to TRAWL_GOOGLE_SERP_URL)."),
@@ -242,7 +255,7 @@ func (s *Scraper) Info() scrape.Info {
 			"safe":       map[string]any{"type": "string", "enum": safeVals},
 			"deviceType": map[string]any{"type": "string", "enum": devices, "default": "desktop"},
 			"maxPages":   map[string]any{"type": "integer", "minimum": 1, "maximum": MaxPagesLimit, "default": DefaultMaxPages, "description": "Pages read per keyword × location."},
-		}),
+		}), "keywords", "q"),
 	}
 }
 

@@ -110,7 +110,9 @@ func (s *Scraper) Info() scrape.Info {
 			"in Shopify's own shape, plus storeUrl.",
 		Columns: Columns(),
 		Params: scrape.BodySchema([]string{"urls"}, map[string]any{
-			"urls": scrape.URLsSchema(MaxStores, "Storefront URLs (https://shop.example); a /collections/<handle> URL reads that collection."),
+			"urls": map[string]any{"type": "array", "minItems": 1, "maxItems": MaxStores,
+				"items":       map[string]any{"type": "string", "maxLength": 2048, "pattern": StorePattern},
+				"description": "Storefront URLs (https://shop.example, or just shop.example); a /collections/<handle> URL reads that collection."},
 			"collection": map[string]any{"type": "string", "pattern": handleRE.String(),
 				"description": "Read only this collection (its handle) of every store."},
 			"respectRobotsTxt": scrape.RobotsSchema(),
@@ -249,7 +251,7 @@ func (s *Scraper) fetchItems(ctx context.Context, u string, robots bool, parse f
 func (s *Scraper) Endpoints() []scrape.Endpoint {
 	one, most, pages := 1.0, float64(PageSize), 100000.0
 	common := []scrape.EndpointParam{
-		{Name: "url", Type: "string", Required: true, Pattern: `\S`, Description: "The storefront, https://shop.example."},
+		{Name: "url", Type: "string", Required: true, Pattern: StorePattern, Description: "The storefront, https://shop.example."},
 		{Name: "limit", Type: "integer", Minimum: &one, Maximum: &most, Description: "Items per page, 1 to 250."},
 		{Name: "page", Type: "integer", Minimum: &one, Maximum: &pages, Description: "The page, from 1."},
 	}

@@ -27,11 +27,20 @@ var handleRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,254}$`)
 // ValidHandle reports whether s is a collection handle ("summer-sale").
 func ValidHandle(s string) bool { return handleRE.MatchString(s) }
 
+// StorePattern is what a storefront may be: a host name, with or without
+// an http(s) scheme, a port and a plain path.
+const StorePattern = `^\s*([Hh][Tt][Tt][Pp][Ss]?://)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?\s*$`
+
+var storeRE = regexp.MustCompile(StorePattern)
+
 // Store reads a storefront URL ("shop.example", "https://shop.example/
 // collections/tees") into the store's root ("https://shop.example") and
 // the collection the URL names, if any.
 func Store(raw string) (root, collection string, err error) {
 	raw = strings.TrimSpace(raw)
+	if !storeRE.MatchString(raw) {
+		return "", "", fmt.Errorf("%q is not a storefront URL such as https://shop.example", raw)
+	}
 	if raw != "" && !strings.Contains(raw, "://") {
 		raw = "https://" + raw
 	}
