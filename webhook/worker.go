@@ -134,9 +134,9 @@ func New(c Config) *Service {
 // DefaultAccountConcurrency is the default of Config.AccountConcurrency.
 const DefaultAccountConcurrency = 16
 
-// acquire takes a slot of the account and of each of the endpoint's keys,
-// waiting briefly for each; it returns a func that gives them all back, or
-// false when one was not free in time.
+// acquire takes a slot of each of the endpoint's keys, waiting briefly for
+// each, then one of the account's; it returns a func that gives them all
+// back, or false when one was not free in time.
 func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (func(), bool) {
 	var releases []func()
 	undo := func() {
@@ -144,14 +144,6 @@ func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (fu
 			r()
 		}
 	}
-	// An account at its share steps aside at once: its events would
-	// otherwise hold workers just waiting, which is what the share is to
-	// prevent.
-	r, ok := w.accounts.acquire(ctx, strconv.FormatInt(accountID, 10), 0)
-	if !ok {
-		return nil, false
-	}
-	releases = append(releases, r)
 	for _, key := range ep.keys() {
 		r, ok := w.hosts.acquire(ctx, key, hostWait)
 		if !ok {
@@ -160,8 +152,21 @@ func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (fu
 		}
 		releases = append(releases, r)
 	}
+	// An account at its share steps aside almost at once: its events would
+	// otherwise hold workers just waiting, which is what the share is to
+	// prevent.
+	r, ok := w.accounts.acquire(ctx, strconv.FormatInt(accountID, 10), accountWait)
+	if !ok {
+		undo()
+		return nil, false
+	}
+	releases = append(releases, r)
 	return undo, true
 }
+
+// accountWait is how long an attempt waits for a slot of its account's
+// share before it steps aside.
+const accountWait = 10 * time.Millisecond
 
 // AddWorkers registers the service's River workers: delivery attempts and
 // row flushes.

@@ -248,18 +248,14 @@ func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limi
 	return out, rows.Err()
 }
 
-// Delivery implements store.Store.
+// Delivery implements store.Store. Its statement is prepared once per
+// connection: it is run for every attempt.
 func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, error) {
-	cols := func(prefix, list string) string {
-		parts := strings.Split(list, ",")
-		for i, p := range parts {
-			parts[i] = prefix + strings.TrimSpace(p)
-		}
-		return strings.Join(parts, ", ")
+	stmt, err := db.deliveryStmt(ctx)
+	if err != nil {
+		return nil, err
 	}
-	row := db.read.QueryRowContext(ctx, db.q(`SELECT `+cols("e.", eventColumns)+`, `+cols("j.", jobColumns)+`, `+
-		cols("a.", accountColumns)+`, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
-		JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`), eventID)
+	row := stmt.QueryRowContext(ctx, eventID)
 	e, eventDest, finishEvent := eventFields()
 	j, jobDest, finishJob := db.jobFields()
 	a, accountDest, finishAccount := db.accountFields()
@@ -274,6 +270,30 @@ func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, er
 		return nil, err
 	}
 	return &store.Delivery{Event: e, Job: j, Account: a, GoneAt: fromNullMicros(gone)}, nil
+}
+
+// deliveryStmt prepares the query of Delivery on the read pool, once.
+func (db *DB) deliveryStmt(ctx context.Context) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if db.delivery != nil {
+		return db.delivery, nil
+	}
+	cols := func(prefix, list string) string {
+		parts := strings.Split(list, ",")
+		for i, p := range parts {
+			parts[i] = prefix + strings.TrimSpace(p)
+		}
+		return strings.Join(parts, ", ")
+	}
+	stmt, err := db.read.PrepareContext(ctx, db.q(`SELECT `+cols("e.", eventColumns)+`, `+cols("j.", jobColumns)+`, `+
+		cols("a.", accountColumns)+`, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
+		JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`))
+	if err != nil {
+		return nil, fmt.Errorf("prepare the delivery read: %w", err)
+	}
+	db.delivery = stmt
+	return stmt, nil
 }
 
 // Events implements store.Store.

@@ -40,6 +40,10 @@ type DB struct {
 	queue   atomic.Pointer[store.Queue]
 	box     atomic.Pointer[secret.Box]
 
+	// Statements prepared once, on first use.
+	stmtMu   sync.Mutex
+	delivery *sql.Stmt
+
 	// The last event number given out, on a database with a single writer.
 	seqMu   sync.Mutex
 	seq     int64
@@ -138,6 +142,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmtMu.Lock()
+	if db.delivery != nil {
+		_ = db.delivery.Close()
+		db.delivery = nil
+	}
+	db.stmtMu.Unlock()
 	err := db.read.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.write.Close())
