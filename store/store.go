@@ -125,6 +125,10 @@ type EventFilter struct {
 	Type       string             // only events of this type; "" = any
 	ExceptType string             // no events of this type; "" = none excluded
 	Limit      int                // 0 = all
+	// Lock locks the events found until the transaction ends (on
+	// PostgreSQL): one that is ending waits for this transaction, and this
+	// one for it.
+	Lock bool
 }
 
 // Delivery is what one attempt at delivering an event needs.
@@ -190,6 +194,8 @@ type Tx interface {
 	// row stays locked until the transaction ends, which orders every
 	// decision about the job's events.
 	Outbox(jobID int64) (*trawl.Outbox, error)
+	// OutboxWaiting reads, without locking, how many of a job's events wait.
+	OutboxWaiting(jobID int64) (int64, error)
 	// UpdateOutbox writes a job's webhook bookkeeping.
 	UpdateOutbox(o *trawl.Outbox) error
 	// FindEvents lists a job's events that f selects, in creation order,
@@ -200,8 +206,9 @@ type Tx interface {
 	InsertEvent(e *trawl.Event) error
 	// Event reads an event for update.
 	Event(id string) (*trawl.Event, error)
-	// EventWithOutbox reads an event and its job's outbox for update, in one
-	// query: what recording a delivery attempt needs.
+	// EventWithOutbox reads an event (locked for update) and its job's
+	// outbox (not locked: its fields may be older than the transaction's
+	// next statement; Outbox locks it), in one query.
 	EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error)
 	// UpdateEvent writes an event's state, attempt count and delivery time.
 	UpdateEvent(e *trawl.Event) error

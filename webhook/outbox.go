@@ -163,6 +163,45 @@ func (w *flushWorker) Work(ctx context.Context, rj *river.Job[FlushArgs]) error 
 	return err
 }
 
+// ReleaseArgs releases a job's events that no longer have to wait, after
+// one of its events ended.
+type ReleaseArgs struct {
+	JobID int64 `json:"jobId"`
+}
+
+// Kind implements river.JobArgs.
+func (ReleaseArgs) Kind() string { return "trawl_webhook_release" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ReleaseArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueWebhook, MaxAttempts: riverMaxAttempts}
+}
+
+// releaseWorker runs ReleaseArgs.
+type releaseWorker struct {
+	river.WorkerDefaults[ReleaseArgs]
+	s *Service
+}
+
+// Work releases the job's events that may go now, under the outbox's lock.
+func (w *releaseWorker) Work(ctx context.Context, rj *river.Job[ReleaseArgs]) error {
+	err := w.s.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		job, err := tx.Job(rj.Args.JobID) // locks the job first, as the jobs service does
+		if err != nil {
+			return err
+		}
+		o, err := tx.Outbox(job.ID)
+		if err != nil {
+			return err
+		}
+		return w.s.release(tx, job, o)
+	})
+	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
 // dataEventNames lists the data events (under either name) the job's webhook
 // wants.
 func dataEventNames(job *trawl.Job) []string {
@@ -253,9 +292,13 @@ func (s *Service) flush(tx store.Tx, job *trawl.Job, o *trawl.Outbox) error {
 // open is the states of an event that has not ended.
 var open = []trawl.EventState{trawl.EventWaiting, trawl.EventPending}
 
-// anyEvent reports whether the job has an event that f selects.
+// anyEvent reports whether the job has an event that f selects. With
+// f.Lock it locks every such event (a job's open events are few but for a
+// backlog of data events, asked for only by the finished event).
 func anyEvent(tx store.Tx, jobID int64, f store.EventFilter) (bool, error) {
-	f.Limit = 1
+	if !f.Lock {
+		f.Limit = 1
+	}
 	found, err := tx.FindEvents(jobID, f)
 	return len(found) > 0, err
 }
@@ -290,10 +333,12 @@ func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*t
 		var err error
 		switch {
 		case job.Webhook.Ordered || ev.Type == trawl.EventJobFinished:
-			// One at a time, or last: anything open comes first.
+			// One at a time, or last: anything open comes first. The open
+			// events are locked, so that one ending now waits for this
+			// transaction and then sees the event that waits for it.
 			wait = i > 0
 			if !wait {
-				wait, err = ask(&anyOpen, store.EventFilter{States: open})
+				wait, err = ask(&anyOpen, store.EventFilter{States: open, Lock: true})
 			}
 		case ev.Type != trawl.EventJobStarted:
 			// The started event comes first.
@@ -301,7 +346,7 @@ func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*t
 				wait = wait || before.Type == trawl.EventJobStarted
 			}
 			if !wait {
-				wait, err = ask(&startedOpen, store.EventFilter{States: open, Type: trawl.EventJobStarted})
+				wait, err = ask(&startedOpen, store.EventFilter{States: open, Type: trawl.EventJobStarted, Lock: true})
 			}
 		}
 		if err != nil {

@@ -173,6 +173,7 @@ const accountWait = 10 * time.Millisecond
 func (s *Service) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &deliverWorker{s: s})
 	river.AddWorker(w, &flushWorker{s: s})
+	river.AddWorker(w, &releaseWorker{s: s})
 }
 
 // deliverWorker runs DeliverArgs.
@@ -298,6 +299,9 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 		case res.Gone:
 			outcome, e.State = "gone", trawl.EventGone
 			if o.GoneAt == nil {
+				if o, err = tx.Outbox(job.ID); err != nil { // locked now: it is written
+					return err
+				}
 				o.GoneAt = &now
 				if err := tx.UpdateOutbox(o); err != nil {
 					return err
@@ -323,9 +327,21 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 		if e.State == trawl.EventPending {
 			return nil
 		}
-		return w.release(tx, job, o)
+		return w.afterEnd(tx, job, o)
 	})
 	return outcome, err
+}
+
+// afterEnd follows the end of one of job's events: when events of the job
+// wait, a release runs after this transaction, under the outbox's lock. The
+// count is read after the event's lock was taken: a new event that waits
+// for this one locked it first, so its count is seen here.
+func (w *Service) afterEnd(tx store.Tx, job *trawl.Job, _ *trawl.Outbox) error {
+	waiting, err := tx.OutboxWaiting(job.ID)
+	if err != nil || waiting == 0 {
+		return err
+	}
+	return tx.Enqueue(river.InsertManyParams{Args: ReleaseArgs{JobID: job.ID}})
 }
 
 // settle ends a pending event without an attempt.
@@ -339,6 +355,6 @@ func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change 
 		if err := tx.UpdateEvent(e); err != nil {
 			return err
 		}
-		return w.release(tx, job, o)
+		return w.afterEnd(tx, job, o)
 	})
 }

@@ -62,7 +62,8 @@ func Open(ctx context.Context, url string, now func() time.Time) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{
-		DB:       sqlstore.New(db, db, sqlstore.Dialect{Numbered: true, ForUpdate: " FOR UPDATE", Postgres: true}, now),
+		DB: sqlstore.New(db, db, sqlstore.Dialect{Numbered: true, ForUpdate: " FOR UPDATE",
+			EventLock: " FOR UPDATE OF e", Postgres: true}, now),
 		SQL:      db,
 		pool:     pool,
 		listener: listener,

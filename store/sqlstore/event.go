@@ -102,6 +102,15 @@ func (tx *Tx) Outbox(jobID int64) (*trawl.Outbox, error) {
 	return o, nil
 }
 
+// OutboxWaiting implements store.Tx.
+func (tx *Tx) OutboxWaiting(jobID int64) (int64, error) {
+	var n int64
+	if err := tx.tx.QueryRow(tx.q(`SELECT waiting FROM outboxes WHERE job_id = ?`), jobID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read outbox of job %d: %w", jobID, err)
+	}
+	return n, nil
+}
+
 // UpdateOutbox implements store.Tx.
 func (tx *Tx) UpdateOutbox(o *trawl.Outbox) error {
 	res, err := tx.tx.Exec(tx.q(`UPDATE outboxes SET rows_evented_seq = ?, flush_scheduled = ?, finish_written = ?, gone_at = ?,
@@ -138,6 +147,9 @@ func (tx *Tx) FindEvents(jobID int64, f store.EventFilter) ([]*trawl.Event, erro
 	if f.Limit > 0 {
 		query += ` LIMIT ?`
 		args = append(args, f.Limit)
+	}
+	if f.Lock {
+		query += tx.db.dialect.ForUpdate
 	}
 	rows, err := tx.tx.Query(tx.q(query), args...)
 	if err != nil {
@@ -180,7 +192,7 @@ func (tx *Tx) EventWithOutbox(id string) (*trawl.Event, *trawl.Outbox, error) {
 	dest = append(dest, &o.JobID, &o.RowsEventedSeq, &o.FlushScheduled, &o.FinishWritten, &gone, &o.Waiting)
 	err := tx.tx.QueryRow(tx.q(`SELECT `+strings.Join(cols, ", ")+`, o.job_id, o.rows_evented_seq, o.flush_scheduled,
 		o.finish_written, o.gone_at, o.waiting FROM events e JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`+
-		tx.db.dialect.ForUpdate), id).Scan(dest...)
+		tx.db.dialect.EventLock), id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("event", id)
 	} else if err != nil {
@@ -248,14 +260,21 @@ func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limi
 	return out, rows.Err()
 }
 
-// Delivery implements store.Store. Its statement is prepared once per
-// connection: it is run for every attempt.
+// Delivery implements store.Store. It runs for every attempt, so on SQLite
+// (whose driver parses every statement it is given) its statement is
+// prepared once per connection; PostgreSQL's driver caches statements
+// itself.
 func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, error) {
-	stmt, err := db.deliveryStmt(ctx)
+	stmt, query, err := db.deliveryStmt(ctx)
 	if err != nil {
 		return nil, err
 	}
-	row := stmt.QueryRowContext(ctx, eventID)
+	var row *sql.Row
+	if stmt == nil {
+		row = db.read.QueryRowContext(ctx, query, eventID)
+	} else {
+		row = stmt.QueryRowContext(ctx, eventID)
+	}
 	e, eventDest, finishEvent := eventFields()
 	j, jobDest, finishJob := db.jobFields()
 	a, accountDest, finishAccount := db.accountFields()
@@ -272,28 +291,31 @@ func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, er
 	return &store.Delivery{Event: e, Job: j, Account: a, GoneAt: fromNullMicros(gone)}, nil
 }
 
-// deliveryStmt prepares the query of Delivery on the read pool, once.
-func (db *DB) deliveryStmt(ctx context.Context) (*sql.Stmt, error) {
+// deliveryStmt returns the query of Delivery and, on SQLite, its
+// statement prepared once on the read pool (nil on PostgreSQL).
+func (db *DB) deliveryStmt(ctx context.Context) (*sql.Stmt, string, error) {
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
-	if db.delivery != nil {
-		return db.delivery, nil
-	}
-	cols := func(prefix, list string) string {
-		parts := strings.Split(list, ",")
-		for i, p := range parts {
-			parts[i] = prefix + strings.TrimSpace(p)
+	if db.deliveryQuery == "" {
+		cols := func(prefix, list string) string {
+			parts := strings.Split(list, ",")
+			for i, p := range parts {
+				parts[i] = prefix + strings.TrimSpace(p)
+			}
+			return strings.Join(parts, ", ")
 		}
-		return strings.Join(parts, ", ")
+		db.deliveryQuery = db.q(`SELECT ` + cols("e.", eventColumns) + `, ` + cols("j.", jobColumns) + `, ` +
+			cols("a.", accountColumns) + `, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
+			JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`)
 	}
-	stmt, err := db.read.PrepareContext(ctx, db.q(`SELECT `+cols("e.", eventColumns)+`, `+cols("j.", jobColumns)+`, `+
-		cols("a.", accountColumns)+`, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
-		JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`))
-	if err != nil {
-		return nil, fmt.Errorf("prepare the delivery read: %w", err)
+	if db.delivery == nil && !db.dialect.Postgres {
+		stmt, err := db.read.PrepareContext(ctx, db.deliveryQuery)
+		if err != nil {
+			return nil, "", fmt.Errorf("prepare the delivery read: %w", err)
+		}
+		db.delivery = stmt
 	}
-	db.delivery = stmt
-	return stmt, nil
+	return db.delivery, db.deliveryQuery, nil
 }
 
 // Events implements store.Store.

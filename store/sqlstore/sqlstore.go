@@ -26,6 +26,10 @@ type Dialect struct {
 	Numbered bool
 	// ForUpdate is appended to reads that lock a row in a transaction.
 	ForUpdate string
+	// EventLock is appended to the read of an event with its outbox: the
+	// event alone is locked, so that attempts at one job's events never
+	// wait for each other.
+	EventLock string
 	// Postgres marks PostgreSQL, whose events take their Seq from a
 	// sequence; elsewhere the single writer numbers them.
 	Postgres bool
@@ -40,9 +44,10 @@ type DB struct {
 	queue   atomic.Pointer[store.Queue]
 	box     atomic.Pointer[secret.Box]
 
-	// Statements prepared once, on first use.
-	stmtMu   sync.Mutex
-	delivery *sql.Stmt
+	// The delivery read, built (and on SQLite prepared) once, on first use.
+	stmtMu        sync.Mutex
+	delivery      *sql.Stmt
+	deliveryQuery string
 
 	// The last event number given out, on a database with a single writer.
 	seqMu   sync.Mutex
