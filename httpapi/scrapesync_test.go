@@ -94,3 +94,77 @@ func TestSyncEndpoints(t *testing.T) {
 		t.Errorf("openapi lacks the endpoint")
 	}
 }
+
+// TestCatalogueListsSyncEndpoints checks that GET /apis lists every
+// synchronous endpoint and that GET /apis/{slug} describes its parameters
+// exactly as the OpenAPI document does.
+func TestCatalogueListsSyncEndpoints(t *testing.T) {
+	t.Parallel()
+	lo, hi := 1.0, 100.0
+	ep := scrape.Endpoint{
+		Path: "/scrape/test-site/search", Summary: "Search the test site", Description: "One page of results.",
+		Params: []scrape.EndpointParam{
+			{Name: "q", Type: "string", Required: true, Pattern: `\S`, Description: "What to search for."},
+			{Name: "page", Type: "integer", Minimum: &lo, Maximum: &hi},
+			{Name: "sort", Type: "string", Enum: []string{"new", "old"}},
+		},
+		Do: func(context.Context, url.Values) (*scrape.EndpointResult, error) {
+			return &scrape.EndpointResult{Body: map[string]any{}}, nil
+		},
+	}
+	b := setup(t, func(c *Config) {
+		c.Web = newTestEngine(t, nil)
+		c.Endpoints = []scrape.Endpoint{ep}
+	})
+	var list []catalogueCategory
+	wantOK(t, b.do(t, "GET", "/apis", "", "x-api-key", ""), &list)
+	if len(list) != 2 || list[1].Slug != "scrapers" || len(list[1].APIs) != 1 || list[1].APIs[0].Slug != "test_site_search" {
+		t.Fatalf("/apis: %+v", list)
+	}
+	var api struct {
+		Schema struct {
+			Method, URL string
+			Required    []string
+			Properties  map[string]map[string]any
+		}
+	}
+	wantOK(t, b.do(t, "GET", "/apis/test_site_search", "", "x-api-key", ""), &api)
+	if api.Schema.Method != "GET" || api.Schema.URL != "http://trawl.test/scrape/test-site/search" ||
+		len(api.Schema.Required) != 1 || api.Schema.Required[0] != "q" {
+		t.Errorf("schema: %+v", api.Schema)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name     string         `json:"name"`
+				Required bool           `json:"required"`
+				Schema   map[string]any `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	wantOK(t, b.do(t, "GET", "/openapi.json", ""), &doc)
+	params := doc.Paths["/scrape/test-site/search"]["get"].Parameters
+	if len(params) != len(api.Schema.Properties) {
+		t.Fatalf("OpenAPI has %d parameters, the catalogue %d properties", len(params), len(api.Schema.Properties))
+	}
+	for _, p := range params {
+		prop := api.Schema.Properties[p.Name]
+		for _, k := range []string{"type", "pattern", "minimum", "maximum"} {
+			if p.Schema[k] != prop[k] {
+				t.Errorf("%s.%s: OpenAPI %v, catalogue %v", p.Name, k, p.Schema[k], prop[k])
+			}
+		}
+		if enum, _ := json.Marshal(p.Schema["enum"]); string(enum) != mustJSON(t, prop["enum"]) {
+			t.Errorf("%s.enum: OpenAPI %s, catalogue %s", p.Name, enum, mustJSON(t, prop["enum"]))
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -375,7 +375,7 @@ func TestCatalogueMatchesOpenAPI(t *testing.T) {
 	b := setup(t, func(c *Config) { c.Web = newTestEngine(t, nil) })
 	var list []catalogueCategory
 	wantOK(t, b.do(t, http.MethodGet, "/apis", "", "x-api-key", ""), &list)
-	if len(list) != 1 || len(list[0].APIs) != 1 || list[0].APIs[0].Slug != "web_scraping" {
+	if len(list) != 1 || len(list[0].APIs) != 1 || list[0].APIs[0].Slug != "web_scraping" { // no other endpoints in this server
 		t.Fatalf("/apis: %+v", list)
 	}
 	var api struct {
