@@ -31,9 +31,12 @@ func TestFairScraping(t *testing.T) {
 	waitFor(t, 60*time.Second, "the large job's first pages", func() bool {
 		return in.job(bigID).DataRowsCount >= 5
 	})
-	// The queue holds only the account's share of the large job.
-	if depth := scrapeQueueDepth(t, in); depth > 32+4 {
-		t.Errorf("%d scrape jobs in the queue while one account crawls %d pages, want at most its share of 32", depth, pages)
+	// The queue holds only the account's share of the large job (32), and
+	// for a moment the River jobs of tasks that just ended, which River marks
+	// completed in batches: at most one a worker (16). Without the share it
+	// would hold all 2,001.
+	if depth := scrapeQueueDepth(t, in); depth > 32+16 {
+		t.Errorf("%d scrape jobs in the queue while one account crawls %d pages, want at most its share of 32 (and 16 finishing)", depth, pages)
 	}
 
 	var usage struct {
