@@ -584,7 +584,7 @@ func TestHangingReceiversOfOneAccount(t *testing.T) {
 	for range 20 {
 		_, events := b.send(&trawl.Webhook{URL: url}, 1)
 		committed := time.Now()
-		if e := b.settled(events[0].ID, 20*time.Second); e.State != trawl.EventDelivered {
+		if e := b.settled(events[0].ID, time.Minute); e.State != trawl.EventDelivered {
 			t.Fatalf("healthy receiver's event %+v", e)
 		}
 		lat = append(lat, time.Since(committed))

@@ -136,8 +136,10 @@ const DefaultAccountConcurrency = 16
 
 // acquire takes a slot of each of the endpoint's keys, waiting briefly for
 // each, then one of the account's; it returns a func that gives them all
-// back, or false when one was not free in time.
-func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (func(), bool) {
+// back, or false and about how long to step aside when one was not free in
+// time: a second for a busy receiver, longer for an account at its share
+// (its attempts would only come back to find it full again).
+func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (func(), time.Duration, bool) {
 	var releases []func()
 	undo := func() {
 		for _, r := range releases {
@@ -148,7 +150,7 @@ func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (fu
 		r, ok := w.hosts.acquire(ctx, key, hostWait)
 		if !ok {
 			undo()
-			return nil, false
+			return nil, time.Second, false
 		}
 		releases = append(releases, r)
 	}
@@ -158,10 +160,10 @@ func (w *Service) acquire(ctx context.Context, accountID int64, ep endpoint) (fu
 	r, ok := w.accounts.acquire(ctx, strconv.FormatInt(accountID, 10), accountWait)
 	if !ok {
 		undo()
-		return nil, false
+		return nil, 3 * time.Second, false
 	}
 	releases = append(releases, r)
-	return undo, true
+	return undo, 0, true
 }
 
 // accountWait is how long an attempt waits for a slot of its account's
@@ -215,12 +217,12 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 	if ok, wait := w.breakers.allow(ep.breakerKey()); !ok {
 		return river.JobSnooze(wait + time.Duration(float64(time.Second)*w.rnd()))
 	}
-	release, ok := w.acquire(ctx, job.AccountID, ep)
+	release, wait, ok := w.acquire(ctx, job.AccountID, ep)
 	if !ok {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return river.JobSnooze(time.Duration(float64(time.Second) * (0.5 + w.rnd())))
+		return river.JobSnooze(time.Duration(float64(wait) * (0.5 + w.rnd())))
 	}
 	body := []byte(ev.Payload)
 	if ev.Type == trawl.EventJobFinished && w.c.Links != nil {
