@@ -165,7 +165,12 @@ func TestCrawlEndToEnd(t *testing.T) {
 		rc := &receiver{}
 		hook := httptest.NewServer(rc)
 		t.Cleanup(hook.Close)
-		in := start(t, testEnv(db))
+		// The default batching window (2 s): a crawl of a few pages at the
+		// polite 10 requests/s fits in one window, so its rows go out in one
+		// or two data events, not one a page.
+		env := testEnv(db)
+		env["TRAWL_WEBHOOK_BATCH_WINDOW"] = "2s"
+		in := start(t, env)
 
 		body := fmt.Sprintf(`{"urls": [%q], "outputFormat": ["text", "markdown"], "webhook": {"url": %q,
 		"events": ["scraper.job.started", "scraper.data.scraped", "scraper.data.rows_added", "scraper.job.finished"],
