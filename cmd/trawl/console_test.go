@@ -345,8 +345,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	checkInert("delivery log")
 	shot("deliveries", "deliveries")
 	hook.healed.Store(true)
-	run("redeliver the finished event", chromedp.Click(css(`#deliveries tr[data-event="scraper.job.finished"] button.redeliver`)),
-		chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))
+	// The log is redrawn live: a click can meet a row that was just
+	// replaced, so the click is tried again then.
+	for try := 1; ; try++ {
+		stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := chromedp.Do(stepCtx, chromedp.Click(css(`#deliveries tr[data-event="scraper.job.finished"] button.redeliver`)),
+			chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))
+		cancel()
+		if err == nil || try == 3 || !strings.Contains(err.Error(), "node") {
+			run("redeliver the finished event", chromedp.WaitVisible(css(`#deliveries .status[data-status=delivered]`)))
+			break
+		}
+	}
 	run("redeliver the rest", chromedp.Click(css(`#redeliver-failed`)))
 	waitFor(t, time.Minute, "the page after redelivering the rest", func() bool {
 		url, err := chromedp.Run(ctx, chromedp.Location())

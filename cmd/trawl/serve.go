@@ -367,8 +367,22 @@ func (m metricsSource) JobCounts(ctx context.Context) (map[string]int64, error) 
 	return m.db.JobCounts(ctx)
 }
 
+// QueueDepth counts every queue's unfinished River jobs by state, with a
+// zero for each of trawl's queues and states that has none, so the series
+// are there even when the queues are empty.
 func (m metricsSource) QueueDepth(ctx context.Context) (map[[2]string]int64, error) {
-	return engine.QueueDepth(ctx, m.db)
+	depth, err := engine.QueueDepth(ctx, m.db)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range []string{jobs.QueueScrape, webhook.QueueWebhook, webhook.QueueWebhookRetry} {
+		for _, st := range []string{"available", "running", "scheduled", "retryable"} {
+			if _, ok := depth[[2]string{q, st}]; !ok {
+				depth[[2]string{q, st}] = 0
+			}
+		}
+	}
+	return depth, nil
 }
 
 func infos(r *scrape.Registry) []scrape.Info {

@@ -142,7 +142,7 @@ func TestDeliveryLogRedeliveryAndSecrets(t *testing.T) {
 			`trawl_webhook_attempts_total{class="http_status",outcome="failed"} 3`, "trawl_webhook_event_to_2xx_seconds_count 4",
 			`trawl_jobs{status="finished"} 2`, `trawl_rows_stored_total{scraper="crawler"} 2`, "trawl_queue_jobs"}
 		// The receiver sees a delivery a moment before trawl has recorded it.
-		waitFor(t, 10*time.Second, "the metrics", func() bool {
+		waitFor(t, 30*time.Second, "the metrics", func() bool {
 			resp, err := http.Get(in.base + "/metrics")
 			if err != nil {
 				t.Fatal(err)
