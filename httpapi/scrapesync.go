@@ -56,28 +56,37 @@ func (s *server) addSyncRoutes(api huma.API) {
 		}
 		op = s.private(api, op, http.StatusUnprocessableEntity)
 		// 400, 403, 429 and 502 answer requestMetadata.status "error".
-		failure := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[syncBody](), true, "")
-		for status, desc := range map[int]string{
+		documentFailures(api, &op, map[int]string{
 			http.StatusBadRequest:      "The target does not resolve (an unknown id): code target_unresolved.",
 			http.StatusForbidden:       "The account's credits are used up: code credits_exhausted.",
 			http.StatusTooManyRequests: "Too many synchronous calls of the account in flight: code concurrency_limit.",
 			http.StatusBadGateway:      "The target could not be scraped now (blocked, unreadable): code target_unreachable.",
-		} {
-			op.Responses[strconv.Itoa(status)] = &huma.Response{Description: desc,
-				Content: map[string]*huma.MediaType{"application/json": {Schema: failure}}}
-		}
+		})
 		huma.Register(api, op, s.syncHandler(ep))
 	}
 }
 
-// syncInput is a call's query, read whole: the endpoint validates it, so
-// that every parameter error is reported against its name in one 422.
-type syncInput struct {
+// documentFailures documents the given statuses of op with the
+// synchronous calls' error body: requestMetadata.status "error", a code and
+// a message.
+func documentFailures(api huma.API, op *huma.Operation, statuses map[int]string) {
+	failure := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[syncBody](), true, "")
+	for status, desc := range statuses {
+		op.Responses[strconv.Itoa(status)] = &huma.Response{Description: desc,
+			Content: map[string]*huma.MediaType{"application/json": {Schema: failure}}}
+	}
+}
+
+// queryInput is a call's query, read whole: the handler validates it, so
+// that every parameter error is reported against its name in one 422, and
+// free-form parameters (repeated keys, brackets, comma lists) survive
+// huma's binding.
+type queryInput struct {
 	query url.Values
 }
 
 // Resolve implements huma.Resolver.
-func (in *syncInput) Resolve(ctx huma.Context) []error {
+func (in *queryInput) Resolve(ctx huma.Context) []error {
 	u := ctx.URL()
 	in.query = u.Query()
 	return nil
@@ -118,8 +127,8 @@ type syncMeta struct {
 	Status string `json:"status"`
 }
 
-func (s *server) syncHandler(ep scrape.Endpoint) func(context.Context, *syncInput) (*syncOutput, error) {
-	return func(ctx context.Context, in *syncInput) (*syncOutput, error) {
+func (s *server) syncHandler(ep scrape.Endpoint) func(context.Context, *queryInput) (*syncOutput, error) {
+	return func(ctx context.Context, in *queryInput) (*syncOutput, error) {
 		meta := syncMeta{ID: requestID(ctx), Status: "ok"}
 		acct := accountFrom(ctx)
 		if s.usage != nil {

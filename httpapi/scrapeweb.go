@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -121,21 +119,17 @@ func (s *server) addWebRoutes(api huma.API) {
 		op = s.private(api, op, 400, 403, 413, 422, 429, 502)
 		// 403, 429 and 502 answer in HasData's shape: requestMetadata.status
 		// "error", a code and a message.
-		failure := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[syncBody](), true, "")
-		for status, desc := range map[int]string{
+		documentFailures(api, &op, map[int]string{
 			http.StatusForbidden:       "The account's credits are used up: code credits_exhausted.",
 			http.StatusTooManyRequests: "Too many synchronous calls of the account in flight: code concurrency_limit.",
 			http.StatusBadGateway:      "The target could not be reached or read: code target_unreachable.",
-		} {
-			op.Responses[strconv.Itoa(status)] = &huma.Response{Description: desc,
-				Content: map[string]*huma.MediaType{"application/json": {Schema: failure}}}
-		}
+		})
 		if method == http.MethodPost {
 			huma.Register(api, op, func(ctx context.Context, in *webPostInput) (*webOutput, error) {
 				return s.scrapeWeb(ctx, in.RawBody)
 			})
 		} else {
-			huma.Register(api, op, func(ctx context.Context, in *webGetInput) (*webOutput, error) {
+			huma.Register(api, op, func(ctx context.Context, in *queryInput) (*webOutput, error) {
 				return s.scrapeWeb(ctx, page.FromQuery(in.query, "url"))
 			})
 		}
@@ -177,21 +171,6 @@ func webResponses() map[string]*huma.Response {
 // webPostInput is a POST /scrape/web request: its JSON body.
 type webPostInput struct {
 	RawBody []byte
-}
-
-// webGetInput is a GET /scrape/web request: its query, turned into the JSON
-// a POST sends.
-type webGetInput struct {
-	query url.Values
-}
-
-// Resolve implements huma.Resolver: it keeps the query, whose parameters
-// are too free-form (repeated keys, brackets, comma lists) for huma's
-// binding.
-func (in *webGetInput) Resolve(ctx huma.Context) []error {
-	u := ctx.URL()
-	in.query = u.Query()
-	return nil
 }
 
 type webOutput struct {

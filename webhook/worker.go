@@ -329,7 +329,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 		if e.State == trawl.EventPending {
 			return nil
 		}
-		return w.afterEnd(tx, job, o)
+		return w.afterEnd(tx, job)
 	})
 	return outcome, err
 }
@@ -338,7 +338,7 @@ func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, a
 // wait, a release runs after this transaction, under the outbox's lock. The
 // count is read after the event's lock was taken: a new event that waits
 // for this one locked it first, so its count is seen here.
-func (w *Service) afterEnd(tx store.Tx, job *trawl.Job, _ *trawl.Outbox) error {
+func (w *Service) afterEnd(tx store.Tx, job *trawl.Job) error {
 	waiting, err := tx.OutboxWaiting(job.ID)
 	if err != nil || waiting == 0 {
 		return err
@@ -349,7 +349,7 @@ func (w *Service) afterEnd(tx store.Tx, job *trawl.Job, _ *trawl.Outbox) error {
 // settle ends a pending event without an attempt.
 func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change func(*trawl.Event)) error {
 	return w.c.Store.InTx(ctx, func(tx store.Tx) error {
-		e, o, err := tx.EventWithOutbox(id)
+		e, err := tx.Event(id)
 		if err != nil || e.State != trawl.EventPending {
 			return err
 		}
@@ -357,6 +357,6 @@ func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change 
 		if err := tx.UpdateEvent(e); err != nil {
 			return err
 		}
-		return w.afterEnd(tx, job, o)
+		return w.afterEnd(tx, job)
 	})
 }

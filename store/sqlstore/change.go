@@ -59,16 +59,7 @@ func (db *DB) EventsSince(ctx context.Context, accountID int64, since time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("list events since %s: %w", since, err)
 	}
-	defer rows.Close()
-	var out []*trawl.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(rows)
 }
 
 // AccountAPIKeys implements store.Store.

@@ -23,6 +23,20 @@ func scanEvent(s scanner) (*trawl.Event, error) {
 	return e, finish()
 }
 
+// scanEvents reads every event of rows (eventColumns each) and closes them.
+func scanEvents(rows *sql.Rows) ([]*trawl.Event, error) {
+	defer rows.Close()
+	var out []*trawl.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // eventFields returns an event, the destinations of its eventColumns, and
 // what completes it once they are scanned.
 func eventFields() (*trawl.Event, []any, func() error) {
@@ -248,16 +262,7 @@ func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limi
 	if err != nil {
 		return nil, fmt.Errorf("list events of account %d: %w", accountID, err)
 	}
-	defer rows.Close()
-	var out []*trawl.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(rows)
 }
 
 // Delivery implements store.Store. It runs for every attempt, so on SQLite
@@ -324,16 +329,7 @@ func (db *DB) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list events of job %d: %w", jobID, err)
 	}
-	defer rows.Close()
-	var out []*trawl.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(rows)
 }
 
 // Attempts implements store.Store.
