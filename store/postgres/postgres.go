@@ -62,8 +62,14 @@ func Open(ctx context.Context, url string, now func() time.Time) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{
-		DB: sqlstore.New(db, db, sqlstore.Dialect{Numbered: true, ForUpdate: " FOR UPDATE",
-			EventLock: " FOR UPDATE OF e", Postgres: true}, now),
+		// Rows are locked FOR NO KEY UPDATE, never FOR UPDATE: trawl never
+		// changes a key, and the weaker lock does not block the foreign-key
+		// checks of rows that refer to the locked one. A delivery attempt
+		// recorded under its event's lock refers to the job; with FOR UPDATE
+		// it would wait for a jobs transaction that waits for the event, a
+		// deadlock that aborts one of them (and sends the attempt twice).
+		DB: sqlstore.New(db, db, sqlstore.Dialect{Numbered: true, ForUpdate: " FOR NO KEY UPDATE",
+			EventLock: " FOR NO KEY UPDATE OF e", Postgres: true}, now),
 		SQL:      db,
 		pool:     pool,
 		listener: listener,
