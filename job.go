@@ -225,4 +225,8 @@ type DeliveryAttempt struct {
 type TaskSpec struct {
 	Key     string
 	Payload json.RawMessage
+	// Host, when set, is the host (host:port) the task fetches from: an
+	// account's tasks of one host are queued only as many at a time as the
+	// host may run, so that a busy host's tasks wait without being taken.
+	Host string
 }

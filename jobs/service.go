@@ -35,6 +35,12 @@ type Config struct {
 	// account's large job never fills the queue ahead of other accounts, and
 	// an account's jobs take turns.
 	AccountConcurrency int
+	// HostConcurrency, when set, is how many tasks of one host (a task's
+	// TaskSpec.Host) an account may have queued or running at once: the
+	// host's politeness limit. Its other tasks wait outside the queue until
+	// one of these ends, so a busy host's tasks are not taken by workers only
+	// to be put back. Nil: tasks are not held back by host.
+	HostConcurrency func(host string) int
 }
 
 // DefaultAccountConcurrency is the default of Config.AccountConcurrency.
@@ -67,6 +73,7 @@ type Service struct {
 	observer    Observer
 	taskTimeout time.Duration
 	perAccount  int
+	perHost     func(host string) int
 }
 
 // NewService returns a service. Its River workers run once the engine it is
@@ -85,7 +92,8 @@ func NewService(c Config) *Service {
 		c.AccountConcurrency = DefaultAccountConcurrency
 	}
 	return &Service{store: c.Store, scrapers: c.Scrapers, events: c.Events, log: c.Logger, now: c.Now,
-		observer: c.Observer, taskTimeout: c.TaskTimeout, perAccount: c.AccountConcurrency}
+		observer: c.Observer, taskTimeout: c.TaskTimeout, perAccount: c.AccountConcurrency,
+		perHost: c.HostConcurrency}
 }
 
 // Scrapers returns the registry the service runs.

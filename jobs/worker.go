@@ -110,9 +110,10 @@ func (s *Service) addTasks(tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs
 }
 
 // dispatch enqueues the account's tasks that may go now: as many as keep
-// perAccount of them queued or running, in turns across its jobs.
+// perAccount of them queued or running, and no more of one host than perHost
+// allows, in turns across its jobs.
 func (s *Service) dispatch(tx store.Tx, accountID int64) error {
-	tasks, err := tx.DispatchTasks(accountID, s.perAccount, max(1, s.perAccount/4))
+	tasks, err := tx.DispatchTasks(accountID, s.perAccount, max(1, s.perAccount/4), s.perHost)
 	if err != nil || len(tasks) == 0 {
 		return err
 	}

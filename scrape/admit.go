@@ -53,5 +53,8 @@ func (f *Fetcher) Admit(ctx context.Context, rawURL string, rate float64, respec
 		}
 		return fmt.Errorf("admit %s: %w: %w", rawURL, errRateWait, context.DeadlineExceeded)
 	}
+	if err := f.sharedSlot(ctx, hs); err != nil {
+		return fmt.Errorf("admit %s: %w", rawURL, err)
+	}
 	return nil
 }

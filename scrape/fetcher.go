@@ -55,6 +55,15 @@ type FetcherOptions struct {
 	// out, Fetch fails with ErrNoProxy. Nil: the Fetcher knows nothing of
 	// proxies (the client may still use some).
 	Proxies *ProxyPool
+	// HostLimits are the operator's limits for named hosts; PerHostRate,
+	// PerHostBurst and PerHostConcurrency apply to every other host. A
+	// Request.Rate above a host's rate is lowered to it: a job may only
+	// be politer than the operator allows.
+	HostLimits []HostLimit
+	// Slots, when set, spaces the requests to each host across every node
+	// that shares it (a database shared by several trawl nodes), on top of
+	// this Fetcher's own limiter. Nil: the limits hold per Fetcher.
+	Slots SlotSource
 }
 
 func (o *FetcherOptions) setDefaults() {
@@ -101,6 +110,8 @@ func (o *FetcherOptions) setDefaults() {
 type Fetcher struct {
 	opts FetcherOptions
 
+	limits *hostLimits
+
 	mu        sync.Mutex
 	hosts     map[string]*hostState   // by host:port
 	robots    map[string]*robotsEntry // by scheme://host:port
@@ -114,8 +125,10 @@ func NewFetcher(o FetcherOptions) *Fetcher {
 		panic("scrape: FetcherOptions.Client is required")
 	}
 	o.setDefaults()
+	def := HostLimit{Rate: o.PerHostRate, Concurrency: o.PerHostConcurrency}
 	return &Fetcher{
 		opts:   o,
+		limits: newHostLimits(def, o.HostLimits),
 		hosts:  make(map[string]*hostState),
 		robots: make(map[string]*robotsEntry),
 	}
@@ -129,10 +142,11 @@ type Request struct {
 	// transport negotiates gzip and decompresses transparently.
 	Header        http.Header
 	RespectRobots bool // check robots.txt first; a disallowed URL is never requested
-	// Rate, when > 0 and finite, replaces PerHostRate for this request (per-job
-	// politeness): requests with the same Rate to the same host:port share one
-	// limiter, separate from the default one, so two jobs with different
-	// rates to one host add up. Concurrency and Crawl-delay still apply.
+	// Rate, when > 0 and below the host's rate, replaces it for this request
+	// (per-job politeness): requests with the same Rate to the same host:port
+	// share one limiter, separate from the default one, so two jobs with
+	// different rates to one host add up. A Rate above the host's rate is
+	// the host's rate. Concurrency and Crawl-delay still apply.
 	Rate float64
 }
 
@@ -280,6 +294,9 @@ func (f *Fetcher) send(ctx context.Context, hs *hostState, lim *rate.Limiter, ra
 			return nil, ctxErr
 		}
 		return nil, fmt.Errorf("%w: %w", errRateWait, context.DeadlineExceeded)
+	}
+	if err := f.sharedSlot(ctx, hs); err != nil {
+		return nil, err
 	}
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)

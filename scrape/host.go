@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,12 +23,18 @@ const (
 // hostState is the politeness state of one host:port. Fields other than sem
 // are guarded by Fetcher.mu.
 type hostState struct {
+	key        string    // host:port
+	limit      HostLimit // the operator's limit of this host
 	sem        chan struct{}
 	limiters   map[float64]*rate.Limiter // key 0 is the PerHostRate limiter
 	crawlLimit rate.Limit                // from robots.txt Crawl-delay; 0 = none
 	pauseUntil time.Time                 // from a Retry-After on 429/503
 	refs       int
 	lastUsed   time.Time
+
+	// The slots of FetcherOptions.Slots this node holds, oldest first.
+	slotMu sync.Mutex
+	slots  []time.Time
 }
 
 // acquireHost returns the state for key, creating it if needed, and pins it
@@ -71,8 +78,11 @@ func (f *Fetcher) hostLocked(key string) *hostState {
 	}
 	hs := f.hosts[key]
 	if hs == nil {
+		limit := f.limits.of(hostnameOf(key))
 		hs = &hostState{
-			sem:      make(chan struct{}, f.opts.PerHostConcurrency),
+			key:      key,
+			limit:    limit,
+			sem:      make(chan struct{}, limit.Concurrency),
 			limiters: make(map[float64]*rate.Limiter),
 		}
 		f.hosts[key] = hs
@@ -81,9 +91,10 @@ func (f *Fetcher) hostLocked(key string) *hostState {
 	return hs
 }
 
-// limiter returns the limiter of hs for a per-request rate r (0 = default).
+// limiter returns the limiter of hs for a per-request rate r (0 = the
+// host's rate; a rate above the host's is the host's).
 func (f *Fetcher) limiter(hs *hostState, r float64) *rate.Limiter {
-	if !(r > 0) || math.IsInf(r, 1) || r == f.opts.PerHostRate { // also NaN
+	if !(r > 0) || math.IsInf(r, 1) || r >= hs.limit.Rate { // also NaN
 		r = 0
 	}
 	f.mu.Lock()
@@ -100,7 +111,7 @@ func (f *Fetcher) limiter(hs *hostState, r float64) *rate.Limiter {
 			}
 		}
 	}
-	limit, burst := rate.Limit(f.opts.PerHostRate), f.opts.PerHostBurst
+	limit, burst := rate.Limit(hs.limit.Rate), f.opts.PerHostBurst
 	if r > 0 {
 		limit = rate.Limit(r)
 	}

@@ -248,13 +248,13 @@ func TestRobotsCrawlDelay(t *testing.T) {
 		body        string
 		perHost     float64
 		wantDefault float64 // limiter of requests without Rate
-		wantRate    float64 // limiter of requests with Rate: 1000
+		wantRate    float64 // limiter of requests with Rate: 5 (never above the host's)
 	}{
 		{"lowers the rate", "User-agent: *\nCrawl-delay: 2\n", 10, 0.5, 0.5},
-		{"never raises it", "User-agent: *\nCrawl-delay: 1\n", 0.1, 0.1, 1},
+		{"never raises it", "User-agent: *\nCrawl-delay: 1\n", 0.1, 0.1, 0.1},
 		{"capped at one minute", "User-agent: *\nCrawl-delay: 86400\n", 10, 1.0 / 60, 1.0 / 60},
-		{"absent leaves it", "User-agent: *\nDisallow: /private\n", 10, 10, 1000},
-		{"other agent's delay ignored", "User-agent: slowbot\nCrawl-delay: 5\n", 10, 10, 1000},
+		{"absent leaves it", "User-agent: *\nDisallow: /private\n", 10, 10, 5},
+		{"other agent's delay ignored", "User-agent: slowbot\nCrawl-delay: 5\n", 10, 10, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,9 +270,9 @@ func TestRobotsCrawlDelay(t *testing.T) {
 			}
 			hs := f.acquireHost(strings.TrimPrefix(rs.url, "http://"))
 			defer f.releaseHost(hs)
-			got := [2]float64{float64(f.limiter(hs, 0).Limit()), float64(f.limiter(hs, 1000).Limit())}
+			got := [2]float64{float64(f.limiter(hs, 0).Limit()), float64(f.limiter(hs, 5).Limit())}
 			if want := [2]float64{tt.wantDefault, tt.wantRate}; got != want {
-				t.Errorf("limits (default, Rate 1000): got %v, want %v", got, want)
+				t.Errorf("limits (default, Rate 5): got %v, want %v", got, want)
 			}
 		})
 	}

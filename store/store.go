@@ -177,8 +177,10 @@ type Tx interface {
 	// marks them queued: as many as keep at most limit of the account's tasks
 	// queued or running at once, taken in turns from the account's jobs
 	// (burst from each in a turn), oldest first within a job. The caller
-	// enqueues them in the same transaction.
-	DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, error)
+	// enqueues them in the same transaction. A task with a host is taken only
+	// while fewer than hostLimit(host) of the account's tasks of that host
+	// are queued or running; a nil hostLimit sets no such limit.
+	DispatchTasks(accountID int64, limit, burst int, hostLimit func(host string) int) ([]*trawl.Task, error)
 	// CancelPendingTasks cancels the job's tasks that have not started.
 	CancelPendingTasks(jobID int64) (int64, error)
 	// HasOpenTasks reports whether any task of the job is pending or running.

@@ -31,6 +31,7 @@ type serveCmd struct {
 	pageFlags
 	browserFlags
 	scraperFlags
+	politenessFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -60,6 +61,10 @@ func (c *serveCmd) Run(e *env) error {
 	schedule, err := webhook.ParseSchedule(c.WebhookRetrySchedule)
 	if err != nil {
 		return fmt.Errorf("--webhook-retry-schedule (TRAWL_WEBHOOK_RETRY_SCHEDULE): %w", err)
+	}
+	limits, err := c.politenessFlags.parse()
+	if err != nil {
+		return err
 	}
 	proxies, err := scrape.NewProxyPool(c.ProxyURLs, scrape.ProxyPoolOptions{})
 	if err != nil {
@@ -135,7 +140,8 @@ func (c *serveCmd) Run(e *env) error {
 	})
 	defer hookClient.CloseIdleConnections()
 
-	fetcher := scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies})
+	slots := sharedSlots(db, c.DatabaseURL)
+	fetcher := scrape.NewFetcher(limits.options(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies}, slots))
 	googleMaps, err := googlemaps.New(fetcher, c.GoogleMapsURL)
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
@@ -159,7 +165,7 @@ func (c *serveCmd) Run(e *env) error {
 	contactsScraper := contacts.New(fetcher)
 	contactsScraper.Renderer = renderer(pool)
 	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
-		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
+		return scrape.NewFetcher(limits.options(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies}, slots))
 	})
 	if err != nil {
 		return err
@@ -195,6 +201,7 @@ func (c *serveCmd) Run(e *env) error {
 		// from a live node.
 		TaskTimeout:        min(5*time.Minute, c.RescueAfter*9/10),
 		AccountConcurrency: c.AccountConcurrency,
+		HostConcurrency:    fetcher.HostConcurrency,
 	})
 	engineConfig := engine.Config{
 		DB:          db,

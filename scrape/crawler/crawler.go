@@ -18,7 +18,12 @@ import (
 const Slug = "crawler"
 
 // busyPatience is how long a task waits for its host before it steps aside.
-const busyPatience = 300 * time.Millisecond
+// Dispatch queues no more of an account's tasks of a host than the host's
+// concurrency, so at the host's own rate a task waits at most about
+// concurrency/rate in the worker, asleep; it steps aside (and is snoozed)
+// only for longer waits: a Retry-After pause, a slow Crawl-delay, or other
+// accounts holding the host's slots on this node.
+const busyPatience = 2 * time.Second
 
 // Crawler is the website crawler: from each start URL it follows HTML links on
 // the same host, breadth first up to maxDepth, one task and one row per URL.
@@ -140,7 +145,7 @@ func (c *Crawler) Plan(job *trawl.Job) ([]trawl.TaskSpec, error) {
 
 func taskSpec(t task) (trawl.TaskSpec, error) {
 	b, err := json.Marshal(t)
-	return trawl.TaskSpec{Key: t.URL, Payload: b}, err
+	return trawl.TaskSpec{Key: t.URL, Payload: b, Host: scrape.HostKey(t.URL)}, err
 }
 
 // Run implements scrape.Scraper: fetch one URL, make its row, and follow its

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/trawlhq/trawl"
@@ -54,10 +55,10 @@ func (tx *Tx) InsertTasks(jobID int64, specs []trawl.TaskSpec) ([]*trawl.Task, e
 		if len(t.Payload) == 0 {
 			t.Payload = json.RawMessage("{}")
 		}
-		err := tx.tx.QueryRow(tx.q(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at)
-			VALUES (?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?)
+		err := tx.tx.QueryRow(tx.q(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at, host)
+			VALUES (?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?, ?)
 			ON CONFLICT (job_id, task_key) DO NOTHING RETURNING id`),
-			jobID, jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt)).Scan(&t.ID)
+			jobID, jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt), s.Host).Scan(&t.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // the job has this task already
 		} else if err != nil {
@@ -116,7 +117,7 @@ func (tx *Tx) HasOpenTasks(jobID int64) (bool, error) {
 
 // DispatchTasks implements store.Tx. It locks the account's row, which orders
 // the dispatches of one account on PostgreSQL.
-func (tx *Tx) DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, error) {
+func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(host string) int) ([]*trawl.Task, error) {
 	var cursor int64
 	err := tx.tx.QueryRow(tx.q(`SELECT dispatch_cursor FROM accounts WHERE id = ?`+tx.db.dialect.ForUpdate), accountID).Scan(&cursor)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -124,35 +125,39 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, e
 	} else if err != nil {
 		return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
 	}
-	var inFlight int
-	if err := tx.tx.QueryRow(tx.q(`SELECT count(*) FROM tasks WHERE account_id = ? AND queued AND state IN (?, ?)`),
-		accountID, string(trawl.TaskPending), string(trawl.TaskRunning)).Scan(&inFlight); err != nil {
-		return nil, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+	d := dispatch{tx: tx, hostLimit: hostLimit, room: map[string]int{}}
+	inFlight, err := d.countInFlight(accountID)
+	if err != nil {
+		return nil, err
 	}
 	free := limit - inFlight
 	burst = max(burst, 1)
 	var out []*trawl.Task
+	pos := cursor
 	wrapped, progress := false, false
 	for free > 0 {
 		var jobID int64
 		err := tx.tx.QueryRow(tx.q(`SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND NOT queued AND job_id > ?
-			ORDER BY job_id LIMIT 1`), accountID, string(trawl.TaskPending), cursor).Scan(&jobID)
+			ORDER BY job_id LIMIT 1`), accountID, string(trawl.TaskPending), pos).Scan(&jobID)
 		if errors.Is(err, sql.ErrNoRows) {
 			if wrapped && !progress {
-				break // a whole round found nothing waiting
+				break // a whole round found nothing that may go
 			}
-			cursor, wrapped, progress = 0, true, false
+			pos, wrapped, progress = 0, true, false
 			continue
 		} else if err != nil {
 			return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
 		}
-		tasks, err := tx.takeTasks(jobID, min(free, burst))
+		pos = jobID
+		tasks, err := d.take(jobID, min(free, burst))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, tasks...)
-		free -= len(tasks)
-		cursor, progress = jobID, true
+		if len(tasks) > 0 {
+			out = append(out, tasks...)
+			free -= len(tasks)
+			cursor, progress = jobID, true
+		}
 	}
 	if len(out) > 0 {
 		if _, err := tx.tx.Exec(tx.q(`UPDATE accounts SET dispatch_cursor = ? WHERE id = ?`), cursor, accountID); err != nil {
@@ -162,11 +167,115 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int) ([]*trawl.Task, e
 	return out, nil
 }
 
-// takeTasks marks up to n of a job's pending tasks not yet queued as queued,
-// oldest first, and returns them.
-func (tx *Tx) takeTasks(jobID int64, n int) ([]*trawl.Task, error) {
-	rows, err := tx.tx.Query(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE job_id = ? AND state = ? AND NOT queued
-		ORDER BY id LIMIT ?`), jobID, string(trawl.TaskPending), n)
+// dispatch is one DispatchTasks call's view of the account's hosts.
+type dispatch struct {
+	tx        *Tx
+	hostLimit func(host string) int
+	// room is how many more tasks of a host may be queued; a host not in
+	// it has none of the account's tasks in flight.
+	room map[string]int
+}
+
+// countInFlight counts the account's tasks queued or running, and notes per
+// host how many more may go.
+func (d *dispatch) countInFlight(accountID int64) (int, error) {
+	rows, err := d.tx.tx.Query(d.tx.q(`SELECT host, count(*) FROM tasks WHERE account_id = ? AND queued AND state IN (?, ?)
+		GROUP BY host`), accountID, string(trawl.TaskPending), string(trawl.TaskRunning))
+	if err != nil {
+		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+	}
+	total := 0
+	for rows.Next() {
+		var host string
+		var n int
+		if err := rows.Scan(&host, &n); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+		}
+		total += n
+		if host != "" && d.hostLimit != nil {
+			d.room[host] = d.hostLimit(host) - n
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+	}
+	return total, nil
+}
+
+// roomOf is how many more tasks of host may be queued now.
+func (d *dispatch) roomOf(host string) int {
+	if host == "" || d.hostLimit == nil {
+		return math.MaxInt
+	}
+	if r, ok := d.room[host]; ok {
+		return r
+	}
+	return d.hostLimit(host)
+}
+
+// take marks up to n of a job's pending tasks not yet queued as queued and
+// returns them: host by host, oldest first within a host, no more of a
+// host than it has room for.
+func (d *dispatch) take(jobID int64, n int) ([]*trawl.Task, error) {
+	hosts, err := d.waitingHosts(jobID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*trawl.Task
+	for _, host := range hosts {
+		k := min(n-len(out), d.roomOf(host))
+		if k <= 0 {
+			continue
+		}
+		tasks, err := d.tx.takeTasks(jobID, host, k)
+		if err != nil {
+			return nil, err
+		}
+		if host != "" && d.hostLimit != nil {
+			d.room[host] = d.roomOf(host) - len(tasks)
+		}
+		out = append(out, tasks...)
+		if len(out) >= n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// waitingHosts lists the hosts of a job's pending tasks not yet queued,
+// reading one index entry per host (a loose index scan).
+func (d *dispatch) waitingHosts(jobID int64) ([]string, error) {
+	pending := string(trawl.TaskPending)
+	rows, err := d.tx.tx.Query(d.tx.q(`WITH RECURSIVE h(host) AS (
+			SELECT min(host) FROM tasks WHERE job_id = ? AND state = ? AND NOT queued
+			UNION ALL
+			SELECT (SELECT min(host) FROM tasks WHERE job_id = ? AND state = ? AND NOT queued AND host > h.host)
+			FROM h WHERE h.host IS NOT NULL
+		) SELECT host FROM h WHERE host IS NOT NULL`), jobID, pending, jobID, pending)
+	if err != nil {
+		return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
+	}
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
+		}
+		out = append(out, h)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
+	}
+	return out, nil
+}
+
+// takeTasks marks up to n of a job's pending tasks of host not yet queued
+// as queued, oldest first, and returns them.
+func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) {
+	rows, err := tx.tx.Query(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE job_id = ? AND state = ? AND NOT queued AND host = ?
+		ORDER BY id LIMIT ?`), jobID, string(trawl.TaskPending), host, n)
 	if err != nil {
 		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
 	}

@@ -624,13 +624,13 @@ func testDispatchTasks(t *testing.T, s store.Store) {
 			}
 		}
 		var err error
-		if first, err = tx.DispatchTasks(a.ID, 6, 2); err != nil {
+		if first, err = tx.DispatchTasks(a.ID, 6, 2, nil); err != nil {
 			return err
 		}
 		if diff := cmp.Diff([]int64{j1.ID, j1.ID, j2.ID, j2.ID, j1.ID, j1.ID}, jobsOf(first)); diff != "" {
 			return fmt.Errorf("first dispatch, by job (-want +got):\n%s", diff)
 		}
-		if more, err := tx.DispatchTasks(a.ID, 6, 2); err != nil || len(more) != 0 {
+		if more, err := tx.DispatchTasks(a.ID, 6, 2, nil); err != nil || len(more) != 0 {
 			return fmt.Errorf("dispatch with no free slot: %d tasks, %v", len(more), err)
 		}
 		// Two tasks end: two slots, and it is job 2's turn.
@@ -639,7 +639,7 @@ func testDispatchTasks(t *testing.T, s store.Store) {
 				return err
 			}
 		}
-		next, err := tx.DispatchTasks(a.ID, 6, 2)
+		next, err := tx.DispatchTasks(a.ID, 6, 2, nil)
 		if err != nil {
 			return err
 		}
@@ -647,7 +647,7 @@ func testDispatchTasks(t *testing.T, s store.Store) {
 			return fmt.Errorf("second dispatch, by job (-want +got):\n%s", diff)
 		}
 		// Another account has its own share.
-		other, err := tx.DispatchTasks(b.ID, 3, 8)
+		other, err := tx.DispatchTasks(b.ID, 3, 8, nil)
 		if err != nil || len(other) != 3 || other[0].JobID != jb.ID {
 			return fmt.Errorf("account b: %v, %v", jobsOf(other), err)
 		}
@@ -655,7 +655,7 @@ func testDispatchTasks(t *testing.T, s store.Store) {
 		if _, err := tx.CancelPendingTasks(j1.ID); err != nil {
 			return err
 		}
-		rest, err := tx.DispatchTasks(a.ID, 6, 2)
+		rest, err := tx.DispatchTasks(a.ID, 6, 2, nil)
 		if err != nil {
 			return err
 		}
@@ -667,7 +667,7 @@ func testDispatchTasks(t *testing.T, s store.Store) {
 		if len(rest) != 2 {
 			return fmt.Errorf("after the stop: %d tasks of job 2 dispatched, want the 2 slots its tasks freed", len(rest))
 		}
-		_, err = tx.DispatchTasks(a.ID+100, 1, 1)
+		_, err = tx.DispatchTasks(a.ID+100, 1, 1, nil)
 		if trawl.ErrorCode(err) != trawl.ENOTFOUND {
 			return fmt.Errorf("missing account: %v", err)
 		}
