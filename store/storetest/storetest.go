@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		"Outbox":               testOutbox,
 		"AccountEvents":        testAccountEvents,
 		"DispatchTasks":        testDispatchTasks,
+		"DispatchTasksByHost":  testDispatchTasksByHost,
 		"ChangeFeed":           testChangeFeed,
 		"SecretsAtRest":        testSecretsAtRest,
 	}
@@ -670,6 +671,79 @@ func testDispatchTasks(t *testing.T, s store.Store) {
 		_, err = tx.DispatchTasks(a.ID+100, 1, 1, nil)
 		if trawl.ErrorCode(err) != trawl.ENOTFOUND {
 			return fmt.Errorf("missing account: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testDispatchTasksByHost: an account's tasks of one host are queued only
+// while fewer than the host's limit of them are queued or running; tasks of
+// other hosts, and tasks with no host, go past them.
+func testDispatchTasksByHost(t *testing.T, s store.Store) {
+	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
+	j1, j2, jb := mustJob(t, s, a.ID, nil), mustJob(t, s, a.ID, nil), mustJob(t, s, b.ID, nil)
+	specs := func(host string, n int) []trawl.TaskSpec {
+		var out []trawl.TaskSpec
+		for i := range n {
+			out = append(out, trawl.TaskSpec{Key: fmt.Sprintf("%s#%d", host, i), Host: host})
+		}
+		return out
+	}
+	limits := map[string]int{"slow:80": 2, "fast:80": 5}
+	hostLimit := func(h string) int { return limits[h] }
+	count := func(tasks []*trawl.Task) map[string]int {
+		out := map[string]int{}
+		for _, t := range tasks {
+			host, _, _ := strings.Cut(t.Key, "#")
+			out[host]++
+		}
+		return out
+	}
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		for _, in := range []struct {
+			job  *trawl.Job
+			spec []trawl.TaskSpec
+		}{{j1, specs("slow:80", 10)}, {j1, specs("fast:80", 10)}, {j2, specs("slow:80", 10)}, {j2, specs("", 3)}, {jb, specs("slow:80", 10)}} {
+			if _, err := tx.InsertTasks(in.job.ID, in.spec); err != nil {
+				return err
+			}
+		}
+		first, err := tx.DispatchTasks(a.ID, 20, 4, hostLimit)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(map[string]int{"slow:80": 2, "fast:80": 5, "": 3}, count(first)); diff != "" {
+			return fmt.Errorf("first dispatch, by host (-want +got):\n%s", diff)
+		}
+		if more, err := tx.DispatchTasks(a.ID, 20, 4, hostLimit); err != nil || len(more) != 0 {
+			return fmt.Errorf("dispatch with every host full: %v, %v", count(more), err)
+		}
+		// Another account has its own room on the same host.
+		other, err := tx.DispatchTasks(b.ID, 20, 4, hostLimit)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(map[string]int{"slow:80": 2}, count(other)); diff != "" {
+			return fmt.Errorf("account b, by host (-want +got):\n%s", diff)
+		}
+		// A slow task ends: one more slow task goes.
+		for _, task := range first {
+			if strings.HasPrefix(task.Key, "slow:80#") {
+				if _, err := tx.SetTaskState(task.ID, trawl.TaskDone, trawl.TaskPending); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		next, err := tx.DispatchTasks(a.ID, 20, 4, hostLimit)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(map[string]int{"slow:80": 1}, count(next)); diff != "" {
+			return fmt.Errorf("after a slow task ended, by host (-want +got):\n%s", diff)
 		}
 		return nil
 	})
