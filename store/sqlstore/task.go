@@ -137,7 +137,7 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(ho
 	wrapped, progress := false, false
 	for free > 0 {
 		var jobID int64
-		err := tx.tx.QueryRow(tx.q(`SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND NOT queued AND job_id > ?
+		err := tx.tx.QueryRow(tx.q(`SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE AND job_id > ?
 			ORDER BY job_id LIMIT 1`), accountID, string(trawl.TaskPending), pos).Scan(&jobID)
 		if errors.Is(err, sql.ErrNoRows) {
 			if wrapped && !progress {
@@ -179,7 +179,7 @@ type dispatch struct {
 // countInFlight counts the account's tasks queued or running, and notes per
 // host how many more may go.
 func (d *dispatch) countInFlight(accountID int64) (int, error) {
-	rows, err := d.tx.tx.Query(d.tx.q(`SELECT host, count(*) FROM tasks WHERE account_id = ? AND queued AND state IN (?, ?)
+	rows, err := d.tx.tx.Query(d.tx.q(`SELECT host, count(*) FROM tasks WHERE account_id = ? AND queued = TRUE AND state IN (?, ?)
 		GROUP BY host`), accountID, string(trawl.TaskPending), string(trawl.TaskRunning))
 	if err != nil {
 		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
@@ -216,57 +216,37 @@ func (d *dispatch) roomOf(host string) int {
 
 // take marks up to n of a job's pending tasks not yet queued as queued and
 // returns them: host by host, oldest first within a host, no more of a
-// host than it has room for.
+// host than it has room for. It reads the job's waiting hosts one index
+// entry at a time (a loose index scan), and stops as soon as it has n.
 func (d *dispatch) take(jobID int64, n int) ([]*trawl.Task, error) {
-	hosts, err := d.waitingHosts(jobID)
-	if err != nil {
-		return nil, err
-	}
 	var out []*trawl.Task
-	for _, host := range hosts {
-		k := min(n-len(out), d.roomOf(host))
+	for prev, first := "", true; len(out) < n; first = false {
+		after := ` AND host > ?`
+		if first {
+			after = ` AND host >= ?` // '' is a host too: tasks that name none
+		}
+		var host sql.NullString
+		err := d.tx.tx.QueryRow(d.tx.q(`SELECT min(host) FROM tasks WHERE job_id = ? AND state = ? AND queued = FALSE`+after),
+			jobID, string(trawl.TaskPending), prev).Scan(&host)
+		if err != nil {
+			return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
+		}
+		if !host.Valid {
+			break // no other host waits
+		}
+		prev = host.String
+		k := min(n-len(out), d.roomOf(prev))
 		if k <= 0 {
 			continue
 		}
-		tasks, err := d.tx.takeTasks(jobID, host, k)
+		tasks, err := d.tx.takeTasks(jobID, prev, k)
 		if err != nil {
 			return nil, err
 		}
-		if host != "" && d.hostLimit != nil {
-			d.room[host] = d.roomOf(host) - len(tasks)
+		if prev != "" && d.hostLimit != nil {
+			d.room[prev] = d.roomOf(prev) - len(tasks)
 		}
 		out = append(out, tasks...)
-		if len(out) >= n {
-			break
-		}
-	}
-	return out, nil
-}
-
-// waitingHosts lists the hosts of a job's pending tasks not yet queued,
-// reading one index entry per host (a loose index scan).
-func (d *dispatch) waitingHosts(jobID int64) ([]string, error) {
-	pending := string(trawl.TaskPending)
-	rows, err := d.tx.tx.Query(d.tx.q(`WITH RECURSIVE h(host) AS (
-			SELECT min(host) FROM tasks WHERE job_id = ? AND state = ? AND NOT queued
-			UNION ALL
-			SELECT (SELECT min(host) FROM tasks WHERE job_id = ? AND state = ? AND NOT queued AND host > h.host)
-			FROM h WHERE h.host IS NOT NULL
-		) SELECT host FROM h WHERE host IS NOT NULL`), jobID, pending, jobID, pending)
-	if err != nil {
-		return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
-	}
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
-		}
-		out = append(out, h)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
 	}
 	return out, nil
 }
@@ -274,7 +254,7 @@ func (d *dispatch) waitingHosts(jobID int64) ([]string, error) {
 // takeTasks marks up to n of a job's pending tasks of host not yet queued
 // as queued, oldest first, and returns them.
 func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) {
-	rows, err := tx.tx.Query(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE job_id = ? AND state = ? AND NOT queued AND host = ?
+	rows, err := tx.tx.Query(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE job_id = ? AND state = ? AND queued = FALSE AND host = ?
 		ORDER BY id LIMIT ?`), jobID, string(trawl.TaskPending), host, n)
 	if err != nil {
 		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
@@ -303,7 +283,7 @@ func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) 
 // of the scrape workers (jobs.Config.AccountConcurrency) is measured in.
 func (db *DB) TasksInFlight(ctx context.Context, accountID int64) (int64, error) {
 	var n int64
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM tasks WHERE account_id = ? AND queued AND state IN (?, ?)`),
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM tasks WHERE account_id = ? AND queued = TRUE AND state IN (?, ?)`),
 		accountID, string(trawl.TaskPending), string(trawl.TaskRunning)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
