@@ -179,7 +179,9 @@ type Tx interface {
 	// (burst from each in a turn), oldest first within a job. The caller
 	// enqueues them in the same transaction. A task with a host is taken only
 	// while fewer than hostLimit(host) of the account's tasks of that host
-	// are queued or running; a nil hostLimit sets no such limit.
+	// are queued or running; a nil hostLimit sets no such limit. While some
+	// of the account's tasks are in flight and fewer than burst slots are
+	// free, it hands out none: they are handed out a turn at a time.
 	DispatchTasks(accountID int64, limit, burst int, hostLimit func(host string) int) ([]*trawl.Task, error)
 	// CancelPendingTasks cancels the job's tasks that have not started.
 	CancelPendingTasks(jobID int64) (int64, error)

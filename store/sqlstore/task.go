@@ -132,6 +132,11 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(ho
 	}
 	free := limit - inFlight
 	burst = max(burst, 1)
+	if inFlight > 0 && free < min(burst, limit) {
+		// Too few slots free for a turn: the tasks in flight call again as
+		// they end, and a whole turn then goes in one enqueue.
+		return nil, nil
+	}
 	var out []*trawl.Task
 	pos := cursor
 	wrapped, progress := false, false
