@@ -51,16 +51,21 @@ type Result struct {
 // Registry holds the scrapers a trawl serves, by slug.
 type Registry struct {
 	scrapers []Scraper
+	slugs    []string // scrapers[i].Info().Slug, read once: Info builds the schema
 }
 
 // NewRegistry returns a registry of scrapers, listed in the order given.
 func NewRegistry(scrapers ...Scraper) *Registry {
-	return &Registry{scrapers: scrapers}
+	r := &Registry{scrapers: scrapers}
+	for _, s := range scrapers {
+		r.slugs = append(r.slugs, s.Info().Slug)
+	}
+	return r
 }
 
 // Get returns the scraper with slug, if there is one.
 func (r *Registry) Get(slug string) (Scraper, bool) {
-	i := slices.IndexFunc(r.scrapers, func(s Scraper) bool { return s.Info().Slug == slug })
+	i := slices.Index(r.slugs, slug)
 	if i < 0 {
 		return nil, false
 	}
@@ -74,9 +79,5 @@ func (r *Registry) All() []Scraper {
 
 // Slugs returns every scraper's slug.
 func (r *Registry) Slugs() []string {
-	out := make([]string, 0, len(r.scrapers))
-	for _, s := range r.scrapers {
-		out = append(out, s.Info().Slug)
-	}
-	return out
+	return slices.Clone(r.slugs)
 }
