@@ -74,6 +74,7 @@ type Service struct {
 	taskTimeout time.Duration
 	perAccount  int
 	perHost     func(host string) int
+	commits     *committer
 }
 
 // NewService returns a service. Its River workers run once the engine it is
@@ -91,9 +92,11 @@ func NewService(c Config) *Service {
 	if c.AccountConcurrency <= 0 {
 		c.AccountConcurrency = DefaultAccountConcurrency
 	}
-	return &Service{store: c.Store, scrapers: c.Scrapers, events: c.Events, log: c.Logger, now: c.Now,
+	s := &Service{store: c.Store, scrapers: c.Scrapers, events: c.Events, log: c.Logger, now: c.Now,
 		observer: c.Observer, taskTimeout: c.TaskTimeout, perAccount: c.AccountConcurrency,
 		perHost: c.HostConcurrency}
+	s.commits = &committer{s: s}
+	return s
 }
 
 // Scrapers returns the registry the service runs.

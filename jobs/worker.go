@@ -193,32 +193,16 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	}
 	// The outcome is stored whatever happens to ctx from here: the fetch is
 	// done, and a cancel must not roll back what it found.
-	stored := 0
-	err = s.store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		var err error
-		stored, err = s.complete(tx, task.ID, job.ID, sc, res)
-		return err
-	})
+	stored, err := s.commits.commit(&outcome{taskID: task.ID, jobID: job.ID, sc: sc, res: res})
 	if err == nil && stored > 0 && s.observer != nil {
 		s.observer.RowsStored(job.Scraper, stored)
 	}
 	return err
 }
 
-// complete stores the outcome of a task that ran, and returns how many rows
-// it stored.
-func (s *Service) complete(tx store.Tx, taskID, jobID int64, sc scrape.Scraper, res *scrape.Result) (int, error) {
-	done, err := tx.SetTaskState(taskID, trawl.TaskDone, trawl.TaskRunning)
-	if err != nil {
-		return 0, err
-	}
-	if !done {
-		return 0, nil // another run of this task got here first
-	}
-	job, err := tx.Job(jobID)
-	if err != nil {
-		return 0, err
-	}
+// apply adds the outcome of one task that ran to its job (read and locked in
+// tx), and returns how many rows it stored. The caller settles the job.
+func (s *Service) apply(tx store.Tx, job *trawl.Job, sc scrape.Scraper, res *scrape.Result) (int, error) {
 	job.CreditsSpent += res.Credits
 	rows := res.Rows
 	if job.Limit > 0 {
@@ -247,5 +231,5 @@ func (s *Service) complete(tx store.Tx, taskID, jobID int64, sc scrape.Scraper, 
 			return 0, err
 		}
 	}
-	return len(rows), s.settle(tx, job, len(rows) > 0)
+	return len(rows), nil
 }
