@@ -139,11 +139,66 @@ func (w *taskWorker) Timeout(*river.Job[TaskArgs]) time.Duration { return w.s.ta
 // store its outcome in one transaction.
 func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	s := w.s
+	task, job, err := s.claim(ctx, rj.Args.TaskID)
+	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	if task == nil && job == nil {
+		task, job, err = s.claimLocked(ctx, rj.Args.TaskID)
+	}
+	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil || task == nil {
+		return err
+	}
+	return s.run(ctx, rj, job, task)
+}
+
+// claim moves a task of a job in progress to running without locking the
+// job, so that claims do not queue behind the transactions that store
+// outcomes. It returns the task and job to run; a nil task with a job when
+// there is nothing to run (the task is over, or was cancelled meanwhile);
+// and neither when the job is not in progress, which claimLocked handles.
+func (s *Service) claim(ctx context.Context, taskID int64) (*trawl.Task, *trawl.Job, error) {
+	task, err := s.store.Task(ctx, taskID)
+	if err != nil {
+		return nil, nil, err
+	}
+	job, err := s.store.Job(ctx, 0, task.JobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if task.State == trawl.TaskDone || task.State == trawl.TaskCancelled {
+		return nil, job, nil
+	}
+	if job.Status != trawl.StatusInProgress {
+		return nil, nil, nil
+	}
+	var ok bool
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		// A stop or the job's limit cancels pending tasks first; then this
+		// finds the task cancelled and leaves it.
+		ok, err = tx.SetTaskState(task.ID, trawl.TaskRunning, trawl.TaskPending, trawl.TaskRunning)
+		return err
+	})
+	if err != nil || !ok {
+		return nil, job, err
+	}
+	return task, job, nil
+}
+
+// claimLocked claims a task with its job locked: the job is not in
+// progress, so the task is cancelled (and the job settled) unless it has
+// started meanwhile.
+func (s *Service) claimLocked(ctx context.Context, taskID int64) (*trawl.Task, *trawl.Job, error) {
 	var job *trawl.Job
 	var task *trawl.Task
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if task, err = tx.Task(rj.Args.TaskID); err != nil {
+		if task, err = tx.Task(taskID); err != nil {
 			return err
 		}
 		if job, err = tx.Job(task.JobID); err != nil {
@@ -164,12 +219,11 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		_, err = tx.SetTaskState(task.ID, trawl.TaskRunning, trawl.TaskPending, trawl.TaskRunning)
 		return err
 	})
-	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
-		return river.JobCancel(err)
-	} else if err != nil || task == nil {
-		return err
-	}
+	return task, job, err
+}
 
+// run runs a claimed task and stores its outcome.
+func (s *Service) run(ctx context.Context, rj *river.Job[TaskArgs], job *trawl.Job, task *trawl.Task) error {
 	sc, ok := s.scrapers.Get(job.Scraper)
 	if !ok {
 		return river.JobCancel(fmt.Errorf("this trawl has no scraper %q", job.Scraper))
