@@ -3,6 +3,7 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 
@@ -107,39 +108,53 @@ func (s *Service) storeOutcomes(batch []*outcome) {
 	}
 }
 
-// completeAll stores the outcomes of tasks that ran: each job of the batch is
-// read (and locked) once, takes its tasks' rows, credits and follow-up tasks
-// in order, and is settled once.
+// completeAll stores the outcomes of tasks that ran: the tasks are marked
+// done in one statement, and each job of the batch is read (and locked)
+// once, takes its tasks' rows, credits and follow-up tasks in order, and is
+// settled once.
 //
 // Rows are locked in one order, jobs by id and then accounts by id (settle
 // dispatches), so that two batches on two nodes do not deadlock.
 func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
-	batch = slices.Clone(batch)
-	slices.SortStableFunc(batch, func(a, b *outcome) int { return cmp.Compare(a.jobID, b.jobID) })
-	var order []*trawl.Job
-	jobs := map[int64]*trawl.Job{}
-	rowsStored := map[int64]bool{}
+	ids := make([]int64, 0, len(batch))
 	for _, o := range batch {
 		o.stored = 0
-		done, err := tx.SetTaskState(o.taskID, trawl.TaskDone, trawl.TaskRunning)
+		ids = append(ids, o.taskID)
+	}
+	moved, err := tx.SetTasksState(ids, trawl.TaskDone, trawl.TaskRunning)
+	if err != nil {
+		return err
+	}
+	done := make(map[int64]bool, len(moved))
+	for _, id := range moved {
+		done[id] = true
+	}
+	byJob := map[int64][]*outcome{}
+	var jobIDs []int64
+	for _, o := range batch {
+		if !done[o.taskID] {
+			continue // another run of this task got here first
+		}
+		done[o.taskID] = false // the same task twice in a batch counts once
+		if byJob[o.jobID] == nil {
+			jobIDs = append(jobIDs, o.jobID)
+		}
+		byJob[o.jobID] = append(byJob[o.jobID], o)
+	}
+	slices.Sort(jobIDs)
+	var order []*trawl.Job
+	rowsStored := map[int64]bool{}
+	for _, id := range jobIDs {
+		job, err := tx.Job(id)
 		if err != nil {
 			return err
 		}
-		if !done {
-			continue // another run of this task got here first
-		}
-		job := jobs[o.jobID]
-		if job == nil {
-			if job, err = tx.Job(o.jobID); err != nil {
-				return err
-			}
-			jobs[o.jobID] = job
-			order = append(order, job)
-		}
-		if o.stored, err = s.apply(tx, job, o.sc, o.res); err != nil {
+		n, err := s.apply(tx, job, byJob[id])
+		if err != nil {
 			return err
 		}
-		rowsStored[job.ID] = rowsStored[job.ID] || o.stored > 0
+		rowsStored[id] = n > 0
+		order = append(order, job)
 	}
 	slices.SortStableFunc(order, func(a, b *trawl.Job) int { return cmp.Compare(a.AccountID, b.AccountID) })
 	for _, job := range order {
@@ -148,4 +163,53 @@ func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 		}
 	}
 	return nil
+}
+
+// apply adds the outcomes of a job's tasks that ran, in order, to the job
+// (read and locked in tx), and returns how many rows they stored: rows up to
+// the job's limit, credits, and the follow-up tasks, each kind in one
+// statement. The caller settles the job.
+func (s *Service) apply(tx store.Tx, job *trawl.Job, outs []*outcome) (int, error) {
+	base := *job // the counts before these outcomes: InsertRows numbers rows after them
+	var rows []json.RawMessage
+	var next []trawl.TaskSpec
+	var sc scrape.Scraper
+	limitReached := false
+	for _, o := range outs {
+		sc = o.sc
+		job.CreditsSpent += o.res.Credits
+		r := o.res.Rows
+		if job.Limit > 0 {
+			room := max(job.Limit-job.DataRowsCount, 0)
+			if int64(len(r)) > room {
+				r = r[:room]
+			}
+		}
+		if job.Status == trawl.StatusFinished || job.Status == trawl.StatusFailed {
+			r = nil // the job ended (its limit was reached) while this task ran
+		}
+		rows = append(rows, r...)
+		job.DataRowsCount += int64(len(r))
+		o.stored = len(r)
+		if job.Status != trawl.StatusInProgress {
+			continue
+		}
+		if job.Limit > 0 && job.DataRowsCount >= job.Limit {
+			now := s.now().UTC()
+			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFinished, trawl.StopReasonLimit, &now
+			limitReached = true
+		} else {
+			next = append(next, o.res.Next...)
+		}
+	}
+	if len(rows) > 0 {
+		if _, err := tx.InsertRows(&base, rows); err != nil {
+			return 0, err
+		}
+	}
+	if limitReached {
+		_, err := tx.CancelPendingTasks(job.ID)
+		return len(rows), err
+	}
+	return len(rows), s.addTasks(tx, sc, job, next)
 }

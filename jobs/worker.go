@@ -253,37 +253,3 @@ func (s *Service) run(ctx context.Context, rj *river.Job[TaskArgs], job *trawl.J
 	}
 	return err
 }
-
-// apply adds the outcome of one task that ran to its job (read and locked in
-// tx), and returns how many rows it stored. The caller settles the job.
-func (s *Service) apply(tx store.Tx, job *trawl.Job, sc scrape.Scraper, res *scrape.Result) (int, error) {
-	job.CreditsSpent += res.Credits
-	rows := res.Rows
-	if job.Limit > 0 {
-		room := max(job.Limit-job.DataRowsCount, 0)
-		if int64(len(rows)) > room {
-			rows = rows[:room]
-		}
-	}
-	if job.Status == trawl.StatusFinished || job.Status == trawl.StatusFailed {
-		rows = nil // the job ended (its limit was reached) while this task ran
-	}
-	if len(rows) > 0 {
-		if _, err := tx.InsertRows(job, rows); err != nil {
-			return 0, err
-		}
-		job.DataRowsCount += int64(len(rows))
-	}
-	if job.Status == trawl.StatusInProgress {
-		if job.Limit > 0 && job.DataRowsCount >= job.Limit {
-			now := s.now().UTC()
-			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFinished, trawl.StopReasonLimit, &now
-			if _, err := tx.CancelPendingTasks(job.ID); err != nil {
-				return 0, err
-			}
-		} else if err := s.addTasks(tx, sc, job, res.Next); err != nil {
-			return 0, err
-		}
-	}
-	return len(rows), nil
-}

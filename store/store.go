@@ -173,6 +173,9 @@ type Tx interface {
 	// SetTaskState moves a task from one of the states in from to state, and
 	// reports whether it did.
 	SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskState) (bool, error)
+	// SetTasksState is SetTaskState for several tasks in one statement; it
+	// returns the ids of the tasks it moved, in no particular order.
+	SetTasksState(ids []int64, state trawl.TaskState, from ...trawl.TaskState) ([]int64, error)
 	// DispatchTasks picks the account's tasks to hand to the queue now and
 	// marks them queued: as many as keep at most limit of the account's tasks
 	// queued or running at once, taken in turns from the account's jobs

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/trawlhq/trawl"
 )
@@ -14,12 +16,23 @@ import (
 func (tx *Tx) InsertRows(job *trawl.Job, data []json.RawMessage) ([]*trawl.Row, error) {
 	out := make([]*trawl.Row, 0, len(data))
 	for i, d := range data {
-		r := &trawl.Row{ID: trawl.NewUUID(), JobID: job.ID, Seq: job.DataRowsCount + int64(i) + 1, Data: d, CreatedAt: tx.now}
-		if _, err := tx.tx.Exec(tx.q(`INSERT INTO results (id, job_id, seq, data, created_at) VALUES (?, ?, ?, ?, ?)`),
-			r.ID, r.JobID, r.Seq, string(r.Data), micros(r.CreatedAt)); err != nil {
-			return nil, fmt.Errorf("insert row %d of job %d: %w", r.Seq, job.ID, err)
+		out = append(out, &trawl.Row{ID: trawl.NewUUID(), JobID: job.ID, Seq: job.DataRowsCount + int64(i) + 1, Data: d, CreatedAt: tx.now})
+	}
+	// Several rows per statement: one round trip for a batch of pages.
+	for chunk := range slices.Chunk(out, 500) {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO results (id, job_id, seq, data, created_at) VALUES `)
+		args := make([]any, 0, 5*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, r.ID, r.JobID, r.Seq, string(r.Data), micros(r.CreatedAt))
 		}
-		out = append(out, r)
+		if _, err := tx.tx.Exec(tx.q(q.String()), args...); err != nil {
+			return nil, fmt.Errorf("insert rows %d.. of job %d: %w", chunk[0].Seq, job.ID, err)
+		}
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/trawlhq/trawl"
@@ -47,24 +48,66 @@ func (tx *Tx) Task(id int64) (*trawl.Task, error) {
 	return t, nil
 }
 
-// InsertTasks implements store.Tx.
+// InsertTasks implements store.Tx. Several tasks go in one statement: one
+// round trip for a batch of pages' links.
 func (tx *Tx) InsertTasks(jobID int64, specs []trawl.TaskSpec) ([]*trawl.Task, error) {
-	var out []*trawl.Task
+	// One task per key: a key twice in one statement would be a conflict
+	// the statement cannot skip.
+	seen := make(map[string]bool, len(specs))
+	var all []*trawl.Task
 	for _, s := range specs {
+		if seen[s.Key] {
+			continue
+		}
+		seen[s.Key] = true
 		t := &trawl.Task{JobID: jobID, Key: s.Key, Payload: s.Payload, State: trawl.TaskPending, CreatedAt: tx.now}
 		if len(t.Payload) == 0 {
 			t.Payload = json.RawMessage("{}")
 		}
-		err := tx.tx.QueryRow(tx.q(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at, host)
-			VALUES (?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?, ?)
-			ON CONFLICT (job_id, task_key) DO NOTHING RETURNING id`),
-			jobID, jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt), s.Host).Scan(&t.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // the job has this task already
-		} else if err != nil {
-			return nil, fmt.Errorf("insert task of job %d: %w", jobID, err)
+		all = append(all, t)
+	}
+	hosts := make(map[string]string, len(specs))
+	for _, s := range specs {
+		if _, ok := hosts[s.Key]; !ok {
+			hosts[s.Key] = s.Host
 		}
-		out = append(out, t)
+	}
+	var out []*trawl.Task
+	for chunk := range slices.Chunk(all, 500) {
+		var q strings.Builder
+		q.WriteString(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at, host) VALUES `)
+		args := make([]any, 0, 8*len(chunk))
+		for i, t := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?, ?)")
+			args = append(args, jobID, jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt), hosts[t.Key])
+		}
+		q.WriteString(` ON CONFLICT (job_id, task_key) DO NOTHING RETURNING id, task_key`)
+		rows, err := tx.tx.Query(tx.q(q.String()), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert tasks of job %d: %w", jobID, err)
+		}
+		ids := map[string]int64{}
+		for rows.Next() {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("insert tasks of job %d: %w", jobID, err)
+			}
+			ids[key] = id
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("insert tasks of job %d: %w", jobID, err)
+		}
+		for _, t := range chunk { // in the order given, whatever order RETURNING used
+			if id, ok := ids[t.Key]; ok {
+				t.ID = id
+				out = append(out, t)
+			}
+		}
 	}
 	if len(out) > 0 {
 		if _, err := tx.tx.Exec(tx.q(`UPDATE jobs SET task_count = task_count + ? WHERE id = ?`), len(out), jobID); err != nil {
@@ -90,6 +133,40 @@ func (tx *Tx) SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskSt
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// SetTasksState implements store.Tx.
+func (tx *Tx) SetTasksState(ids []int64, state trawl.TaskState, from ...trawl.TaskState) ([]int64, error) {
+	var out []int64
+	for chunk := range slices.Chunk(ids, 500) {
+		query := `UPDATE tasks SET state = ? WHERE id IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`
+		args := []any{string(state)}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if len(from) > 0 {
+			query += ` AND state IN (?` + strings.Repeat(`, ?`, len(from)-1) + `)`
+			for _, f := range from {
+				args = append(args, string(f))
+			}
+		}
+		rows, err := tx.tx.Query(tx.q(query+` RETURNING id`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("set %d tasks %s: %w", len(chunk), state, err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("set %d tasks %s: %w", len(chunk), state, err)
+			}
+			out = append(out, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("set %d tasks %s: %w", len(chunk), state, err)
+		}
+	}
+	return out, nil
 }
 
 // CancelPendingTasks implements store.Tx.

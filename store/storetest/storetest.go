@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		"AccountEvents":        testAccountEvents,
 		"DispatchTasks":        testDispatchTasks,
 		"DispatchTasksByHost":  testDispatchTasksByHost,
+		"SetTasksState":        testSetTasksState,
 		"ChangeFeed":           testChangeFeed,
 		"SecretsAtRest":        testSecretsAtRest,
 	}
@@ -744,6 +746,47 @@ func testDispatchTasksByHost(t *testing.T, s store.Store) {
 		}
 		if diff := cmp.Diff(map[string]int{"slow:80": 1}, count(next)); diff != "" {
 			return fmt.Errorf("after a slow task ended, by host (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testSetTasksState moves several tasks at once, only those in a from state,
+// and InsertTasks skips keys the job has, and repeated keys, in one call.
+func testSetTasksState(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		tasks, err := tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "a"}, {Key: "b"}, {Key: "a"}, {Key: "c"}})
+		if err != nil {
+			return err
+		}
+		if len(tasks) != 3 || tasks[0].Key != "a" || tasks[1].Key != "b" || tasks[2].Key != "c" {
+			return fmt.Errorf("inserted %+v, want a, b, c", tasks)
+		}
+		again, err := tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "b"}, {Key: "d"}})
+		if err != nil || len(again) != 1 || again[0].Key != "d" || again[0].ID == 0 {
+			return fmt.Errorf("insert b and d again: %+v, %v; want only d", again, err)
+		}
+		if _, err := tx.SetTaskState(tasks[0].ID, trawl.TaskRunning); err != nil {
+			return err
+		}
+		if _, err := tx.SetTaskState(tasks[1].ID, trawl.TaskRunning); err != nil {
+			return err
+		}
+		moved, err := tx.SetTasksState([]int64{tasks[0].ID, tasks[1].ID, tasks[2].ID}, trawl.TaskDone, trawl.TaskRunning)
+		if err != nil {
+			return err
+		}
+		slices.Sort(moved)
+		if diff := cmp.Diff([]int64{tasks[0].ID, tasks[1].ID}, moved); diff != "" {
+			return fmt.Errorf("moved (-want +got):\n%s", diff)
+		}
+		if got, err := tx.Task(tasks[2].ID); err != nil || got.State != trawl.TaskPending {
+			return fmt.Errorf("task c: %+v, %v; want it pending", got, err)
 		}
 		return nil
 	})
