@@ -10,7 +10,7 @@
 // reference: net/http and trawl's own HTML parsing (links and text), the same
 // concurrency per site, nothing stored. It prints trawl's ratio to it.
 //
-//	go run ./bench/jobs [-sites 1] [-pages 2999] [-concurrency 64] [-database-url postgres://…] [-src dir]
+//	go run ./bench/jobs [-sites 1] [-pages 2999] [-concurrency 256] [-workers 256] [-database-url postgres://…] [-src dir]
 package main
 
 import (
@@ -55,9 +55,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	sites := fs.Int("sites", 1, "websites, one crawler job each")
 	pages := fs.Int("pages", 2999, "pages linked from each site's home page (a job stores pages+1 rows)")
-	concurrency := fs.Int("concurrency", 64, "requests in flight per site, for trawl (the host limit) and for the bare crawler")
+	concurrency := fs.Int("concurrency", 256, "requests in flight per site, for trawl (the host limit) and for the bare crawler")
 	rps := fs.Float64("rps", 100000, "requests per second per site allowed to trawl (the host limit)")
-	workers := fs.Int("workers", 64, "TRAWL_SCRAPE_WORKERS (and TRAWL_ACCOUNT_CONCURRENCY)")
+	workers := fs.Int("workers", 256, "TRAWL_SCRAPE_WORKERS (and TRAWL_ACCOUNT_CONCURRENCY)")
 	src := fs.String("src", ".", "the trawl source tree to build (e.g. a worktree of an older commit)")
 	databaseURL := fs.String("database-url", "", "a PostgreSQL server to run on (a fresh database is created and dropped); default: SQLite")
 	timeout := fs.Duration("timeout", 10*time.Minute, "longest wait for the jobs")
