@@ -41,6 +41,7 @@ import (
 	"github.com/trawlhq/trawl/scrape/page"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 )
 
 func main() {
@@ -85,13 +86,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		"TRAWL_API_KEY=trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae", "TRAWL_ALLOW_PRIVATE_NETWORKS=true", "TRAWL_LOG_LEVEL=warn",
 		fmt.Sprintf("TRAWL_HOST_LIMITS=127.0.0.1=%g/%d", *rps, *concurrency),
 		fmt.Sprintf("TRAWL_SCRAPE_WORKERS=%d", *workers), fmt.Sprintf("TRAWL_ACCOUNT_CONCURRENCY=%d", *workers)}
-	backend := "SQLite"
+	backend, dbURL := "SQLite", ""
 	if *databaseURL != "" {
 		url, drop, err := freshDatabase(ctx, *databaseURL)
 		if err != nil {
 			return err
 		}
 		defer drop()
+		dbURL = url
 		env = append(env, "TRAWL_DATABASE_URL="+url)
 		backend = "PostgreSQL"
 	}
@@ -173,6 +175,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if credits != want {
 		return fmt.Errorf("%d credits spent, want one per page: %d", credits, want)
 	}
+	snoozeDriver, snoozeDSN := "sqlite", "file:"+filepath.Join(dir, "trawl.db")+"?mode=ro"
+	if *databaseURL != "" {
+		snoozeDriver, snoozeDSN = "pgx", dbURL
+	}
+	tasks, snoozes, err := taskRuns(ctx, snoozeDriver, snoozeDSN)
+	if err != nil {
+		return err
+	}
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(stdout, "backend %s, %s, %d CPUs, load average %s\n", backend, runtime.Version(), runtime.NumCPU(),
 		strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
@@ -187,7 +197,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "trawl/bare: pages/s %.3f, CPU per page %.1f×\n", trawlRun.rate()/bare.rate(), trawlRun.cpuPerPage()/bare.cpuPerPage())
 	fmt.Fprintf(stdout, "trawl idle: %.1f ms CPU a second; CPU per page net of idle: %.3f ms\n", idle*1000, trawlNet)
+	fmt.Fprintf(stdout, "task runs put back (snoozed) while their host was busy: %d for %d tasks\n", snoozes, tasks)
 	return nil
+}
+
+// taskRuns counts the crawl's task jobs in River and how often they were
+// snoozed (taken by a worker, then put back because their host was busy).
+func taskRuns(ctx context.Context, driver, dsn string) (tasks, snoozes int64, err error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	q := `SELECT count(*), coalesce(sum(CAST(json_extract(metadata, '$.snoozes') AS INTEGER)), 0) FROM river_job WHERE kind = 'trawl_job_task'`
+	if driver == "pgx" {
+		q = `SELECT count(*), coalesce(sum((metadata->>'snoozes')::int), 0) FROM river_job WHERE kind = 'trawl_job_task'`
+	}
+	if err := db.QueryRowContext(ctx, q).Scan(&tasks, &snoozes); err != nil {
+		return 0, 0, fmt.Errorf("count task runs: %w", err)
+	}
+	return tasks, snoozes, nil
 }
 
 // result is one crawl's measure.
