@@ -353,10 +353,15 @@ func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) 
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
 	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(out))
 	for _, t := range out {
-		if _, err := tx.tx.Exec(tx.q(`UPDATE tasks SET queued = TRUE WHERE id = ?`), t.ID); err != nil {
-			return nil, fmt.Errorf("queue task %d: %w", t.ID, err)
-		}
+		args = append(args, t.ID)
+	}
+	if _, err := tx.tx.Exec(tx.q(`UPDATE tasks SET queued = TRUE WHERE id IN (?`+strings.Repeat(`, ?`, len(out)-1)+`)`), args...); err != nil {
+		return nil, fmt.Errorf("queue %d tasks of job %d: %w", len(out), jobID, err)
 	}
 	return out, nil
 }
