@@ -156,36 +156,27 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	return s.run(ctx, rj, job, task)
 }
 
-// claim moves a task of a job in progress to running without locking the
+// claim moves a task to running, in one statement and without locking its
 // job, so that claims do not queue behind the transactions that store
-// outcomes. It returns the task and job to run; a nil task with a job when
-// there is nothing to run (the task is over, or was cancelled meanwhile);
-// and neither when the job is not in progress, which claimLocked handles.
+// outcomes; then it reads the job. It returns the task and job to run; a nil
+// task with a job when there is nothing to run (the task is over); and
+// neither when the job is not in progress, which claimLocked handles (a stop
+// or the job's limit cancels pending tasks first, so a task it finds
+// running here started before).
 func (s *Service) claim(ctx context.Context, taskID int64) (*trawl.Task, *trawl.Job, error) {
-	task, err := s.store.Task(ctx, taskID)
+	task, err := s.store.StartTask(ctx, taskID)
 	if err != nil {
 		return nil, nil, err
+	}
+	if task == nil {
+		return nil, &trawl.Job{}, nil
 	}
 	job, err := s.store.Job(ctx, 0, task.JobID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if task.State == trawl.TaskDone || task.State == trawl.TaskCancelled {
-		return nil, job, nil
-	}
 	if job.Status != trawl.StatusInProgress {
 		return nil, nil, nil
-	}
-	var ok bool
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		// A stop or the job's limit cancels pending tasks first; then this
-		// finds the task cancelled and leaves it.
-		ok, err = tx.SetTaskState(task.ID, trawl.TaskRunning, trawl.TaskPending, trawl.TaskRunning)
-		return err
-	})
-	if err != nil || !ok {
-		return nil, job, err
 	}
 	return task, job, nil
 }

@@ -37,6 +37,21 @@ func (db *DB) Task(ctx context.Context, id int64) (*trawl.Task, error) {
 	return t, nil
 }
 
+// StartTask implements store.Store: one statement, no transaction.
+func (db *DB) StartTask(ctx context.Context, id int64) (*trawl.Task, error) {
+	t, err := scanTask(db.write.QueryRowContext(ctx, db.q(`UPDATE tasks SET state = ? WHERE id = ? AND state IN (?, ?)
+		RETURNING `+taskColumns), string(trawl.TaskRunning), id, string(trawl.TaskPending), string(trawl.TaskRunning)))
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := db.Task(ctx, id); err != nil {
+			return nil, err // ENOTFOUND when there is no such task
+		}
+		return nil, nil // done or cancelled
+	} else if err != nil {
+		return nil, fmt.Errorf("start task %d: %w", id, err)
+	}
+	return t, nil
+}
+
 // Task implements store.Tx.
 func (tx *Tx) Task(id int64) (*trawl.Task, error) {
 	t, err := scanTask(tx.tx.QueryRow(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE id = ?`), id))

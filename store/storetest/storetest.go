@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		"DispatchTasks":        testDispatchTasks,
 		"DispatchTasksByHost":  testDispatchTasksByHost,
 		"SetTasksState":        testSetTasksState,
+		"StartTask":            testStartTask,
 		"ChangeFeed":           testChangeFeed,
 		"SecretsAtRest":        testSecretsAtRest,
 	}
@@ -792,5 +793,36 @@ func testSetTasksState(t *testing.T, s store.Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testStartTask moves a pending or running task to running, and leaves a
+// done or cancelled one.
+func testStartTask(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	j := mustJob(t, s, a.ID, nil)
+	var tasks []*trawl.Task
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		var err error
+		if tasks, err = tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "pending"}, {Key: "done"}}); err != nil {
+			return err
+		}
+		_, err = tx.SetTaskState(tasks[1].ID, trawl.TaskDone)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // pending, then running again (a retry)
+		got, err := s.StartTask(ctx(t), tasks[0].ID)
+		if err != nil || got == nil || got.ID != tasks[0].ID || got.State != trawl.TaskRunning || got.Key != "pending" {
+			t.Fatalf("StartTask of a pending task: %+v, %v; want it running", got, err)
+		}
+	}
+	if got, err := s.StartTask(ctx(t), tasks[1].ID); err != nil || got != nil {
+		t.Errorf("StartTask of a done task: %+v, %v; want nil, nil", got, err)
+	}
+	if _, err := s.StartTask(ctx(t), tasks[1].ID+100); trawl.ErrorCode(err) != trawl.ENOTFOUND {
+		t.Errorf("StartTask of a missing task: %v, want ENOTFOUND", err)
 	}
 }
