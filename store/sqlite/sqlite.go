@@ -19,8 +19,6 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/trawlhq/trawl/store/sqlstore"
-
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 //go:embed migrations/*.sql
@@ -50,10 +48,11 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 		pragmas.Add("_pragma", p)
 	}
 	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
-	write, err := sql.Open("sqlite", writeDSN)
+	wc, err := newCachingConnector(writeDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	write := sql.OpenDB(wc)
 	// One writer: SQLite allows one at a time, and River's SQLite driver needs
 	// it so that its own statements never meet SQLITE_BUSY.
 	write.SetMaxOpenConns(1)
@@ -61,11 +60,12 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 
 	pragmas.Add("_pragma", "query_only(1)")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	rc, err := newCachingConnector("file:" + path + "?" + pragmas.Encode())
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
+	read := sql.OpenDB(rc)
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 
