@@ -270,9 +270,9 @@ func (o *timedStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	return o.db.InTx(ctx, fn)
 }
 
-func (o *timedStore) Delivery(ctx context.Context, id string) (*store.Delivery, error) {
+func (o *timedStore) Delivery(ctx context.Context, ids ...string) (*store.Delivery, error) {
 	defer o.s.read.since(time.Now())
-	return o.db.Delivery(ctx, id)
+	return o.db.Delivery(ctx, ids...)
 }
 
 func (o *timedStore) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {

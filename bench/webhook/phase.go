@@ -43,7 +43,7 @@ type diagnostics struct {
 	send         time.Duration // mean HTTP attempt
 	attempts     int64
 	notDelivered int64 // attempts that did not end delivered
-	snoozes      int64 // attempts that stepped aside for want of a host slot
+	jobs         int64 // delivery jobs run: each reads its batch of events once
 }
 
 func (p *path) diagnostics(w *writerWatch) diagnostics {
@@ -58,9 +58,7 @@ func (p *path) diagnostics(w *writerWatch) diagnostics {
 		send:         s.send.mean(),
 		attempts:     s.send.n.Load(),
 		notDelivered: s.other.Load(),
-		// A worker reads the delivery just before it asks for a host slot;
-		// every read that led to no attempt was a snooze.
-		snoozes: s.read.n.Load() - s.send.n.Load(),
+		jobs:         s.read.n.Load(),
 	}
 }
 

@@ -51,9 +51,9 @@ func printRun(w io.Writer, n int, r result) {
 }
 
 func printDiag(w io.Writer, d diagnostics) {
-	fmt.Fprintf(w, "    where: writer connection in use %.0f%% of the time, waited for %d times, %v in all; worker means: delivery read (event, job, account) %v, HTTP attempt %v, record tx %v (wait included); %d attempts, %d not delivered, %d snoozed for a host slot\n",
+	fmt.Fprintf(w, "    where: writer connection in use %.0f%% of the time, waited for %d times, %v in all; worker means: delivery read (events, job, account) %v, HTTP attempt %v, record tx %v (wait included); %d attempts in %d delivery jobs, %d not delivered\n",
 		d.writerBusy*100, d.writerWaits, d.writerWaited.Round(time.Millisecond), us(d.read), us(d.send), us(d.record),
-		d.attempts, d.notDelivered, d.snoozes)
+		d.attempts, d.jobs, d.notDelivered)
 }
 
 // printSummary prints the median and spread of each measurement as a

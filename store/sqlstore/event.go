@@ -169,18 +169,7 @@ func (tx *Tx) FindEvents(jobID int64, f store.EventFilter) ([]*trawl.Event, erro
 	if err != nil {
 		return nil, fmt.Errorf("find events of job %d: %w", jobID, err)
 	}
-	defer rows.Close()
-	var out []*trawl.Event
-	for rows.Next() {
-		e := &trawl.Event{}
-		var created int64
-		if err := rows.Scan(&e.ID, &e.Seq, &e.AccountID, &e.JobID, &e.Type, &e.State, &e.Attempts, &created); err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		e.CreatedAt = fromMicros(created)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanLightEvents(rows)
 }
 
 // Event implements store.Tx.
@@ -263,64 +252,6 @@ func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limi
 		return nil, fmt.Errorf("list events of account %d: %w", accountID, err)
 	}
 	return scanEvents(rows)
-}
-
-// Delivery implements store.Store. It runs for every attempt, so on SQLite
-// (whose driver parses every statement it is given) its statement is
-// prepared once per connection; PostgreSQL's driver caches statements
-// itself.
-func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, error) {
-	stmt, query, err := db.deliveryStmt(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var row *sql.Row
-	if stmt == nil {
-		row = db.read.QueryRowContext(ctx, query, eventID)
-	} else {
-		row = stmt.QueryRowContext(ctx, eventID)
-	}
-	e, eventDest, finishEvent := eventFields()
-	j, jobDest, finishJob := db.jobFields()
-	a, accountDest, finishAccount := db.accountFields()
-	var gone sql.NullInt64
-	dest := append(append(append(eventDest, jobDest...), accountDest...), &gone)
-	if err := row.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("event", eventID)
-	} else if err != nil {
-		return nil, fmt.Errorf("read delivery of event %s: %w", eventID, err)
-	}
-	if err := errors.Join(finishEvent(), finishJob(), finishAccount()); err != nil {
-		return nil, err
-	}
-	return &store.Delivery{Event: e, Job: j, Account: a, GoneAt: fromNullMicros(gone)}, nil
-}
-
-// deliveryStmt returns the query of Delivery and, on SQLite, its
-// statement prepared once on the read pool (nil on PostgreSQL).
-func (db *DB) deliveryStmt(ctx context.Context) (*sql.Stmt, string, error) {
-	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if db.deliveryQuery == "" {
-		cols := func(prefix, list string) string {
-			parts := strings.Split(list, ",")
-			for i, p := range parts {
-				parts[i] = prefix + strings.TrimSpace(p)
-			}
-			return strings.Join(parts, ", ")
-		}
-		db.deliveryQuery = db.q(`SELECT ` + cols("e.", eventColumns) + `, ` + cols("j.", jobColumns) + `, ` +
-			cols("a.", accountColumns) + `, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
-			JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`)
-	}
-	if db.delivery == nil && !db.dialect.Postgres {
-		stmt, err := db.read.PrepareContext(ctx, db.deliveryQuery)
-		if err != nil {
-			return nil, "", fmt.Errorf("prepare the delivery read: %w", err)
-		}
-		db.delivery = stmt
-	}
-	return db.delivery, db.deliveryQuery, nil
 }
 
 // Events implements store.Store.

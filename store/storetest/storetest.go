@@ -546,9 +546,9 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Event.State != trawl.EventPending || d.Job.ID != j.ID || d.Job.Webhook == nil || d.Account.ID != a.ID ||
+	if len(d.Events) != 1 || d.Events[0].State != trawl.EventPending || d.Job.ID != j.ID || d.Job.Webhook == nil || d.Account.ID != a.ID ||
 		d.Account.WebhookSecret != a.WebhookSecret || d.GoneAt == nil || !d.GoneAt.Equal(gone) {
-		t.Fatalf("delivery: %+v %+v %+v %v", d.Event, d.Job, d.Account, d.GoneAt)
+		t.Fatalf("delivery: %+v %+v %+v %v", d.Events, d.Job, d.Account, d.GoneAt)
 	}
 	_, err = s.Delivery(ctx(t), "nope")
 	wantCode(t, err, trawl.ENOTFOUND)
