@@ -202,9 +202,10 @@ type Tx interface {
 	// FindEvents lists a job's events that f selects, in creation order,
 	// without their payloads.
 	FindEvents(jobID int64, f EventFilter) ([]*trawl.Event, error)
-	// InsertEvent stores an outbox event and sets its Seq and CreatedAt (and
-	// its State to pending when unset).
-	InsertEvent(e *trawl.Event) error
+	// InsertEvents stores outbox events, in as few statements as it can,
+	// and sets their Seq and CreatedAt (and their State to pending when
+	// unset).
+	InsertEvents(es ...*trawl.Event) error
 	// Event reads an event for update.
 	Event(id string) (*trawl.Event, error)
 	// EventWithOutbox reads an event (locked for update) and its job's

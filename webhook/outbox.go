@@ -359,9 +359,11 @@ func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*t
 		} else {
 			due = append(due, ev)
 		}
-		if err := tx.InsertEvent(ev); err != nil {
-			return err
-		}
+	}
+	// Inserted together, after the questions: none of them asks about an
+	// event of this batch.
+	if err := tx.InsertEvents(events...); err != nil {
+		return err
 	}
 	if err := tx.Enqueue(s.deliveries(job, due)...); err != nil {
 		return fmt.Errorf("enqueue deliveries of job %d: %w", job.ID, err)

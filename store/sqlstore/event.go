@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,35 +52,80 @@ func eventFields() (*trawl.Event, []any, func() error) {
 	}
 }
 
-// InsertEvent implements store.Tx.
-func (tx *Tx) InsertEvent(e *trawl.Event) error {
+// insertChunk bounds the rows of one INSERT: SQLite allows 32,766 bound
+// values to a statement, PostgreSQL 65,535.
+const insertChunk = 500
+
+// InsertEvents implements store.Tx: one statement per 500 events.
+func (tx *Tx) InsertEvents(es ...*trawl.Event) error {
+	for chunk := range slices.Chunk(es, insertChunk) {
+		if err := tx.insertEvents(chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) insertEvents(es []*trawl.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
 	// Events of one transaction share its clock; a microsecond per event keeps
 	// their creation order visible in Events.
-	e.CreatedAt = tx.now.Add(time.Duration(tx.events) * time.Microsecond)
-	tx.events++
-	if e.State == "" {
-		e.State = trawl.EventPending
+	args := make([]any, 0, 10*len(es))
+	for _, e := range es {
+		e.CreatedAt = tx.now.Add(time.Duration(tx.events) * time.Microsecond)
+		tx.events++
+		if e.State == "" {
+			e.State = trawl.EventPending
+		}
 	}
 	// PostgreSQL numbers events from a sequence; on SQLite the single writer
 	// numbers them itself.
 	if tx.db.dialect.Postgres {
-		err := tx.tx.QueryRow(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, nextval('events_seq_seq'), ?, ?, ?, ?, ?, ?, ?, ?)
-			RETURNING seq`), e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
-			nullMicros(e.DeliveredAt)).Scan(&e.Seq)
+		row := "(?, nextval('events_seq_seq'), ?, ?, ?, ?, ?, ?, ?, ?)"
+		for _, e := range es {
+			args = append(args, e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts,
+				micros(e.CreatedAt), nullMicros(e.DeliveredAt))
+		}
+		rows, err := tx.tx.Query(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES `+
+			strings.TrimSuffix(strings.Repeat(row+", ", len(es)), ", ")+` RETURNING id, seq`), args...)
 		if err != nil {
-			return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
+			return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
+		}
+		defer rows.Close()
+		byID := make(map[string]*trawl.Event, len(es))
+		for _, e := range es {
+			byID[e.ID] = e
+		}
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
+			}
+			if e := byID[id]; e != nil {
+				e.Seq = seq
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
 		}
 		return nil
 	}
-	seq, err := tx.nextEventSeq()
-	if err != nil {
-		return err
+	for _, e := range es {
+		seq, err := tx.nextEventSeq()
+		if err != nil {
+			return err
+		}
+		e.Seq = seq
+		args = append(args, e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts,
+			micros(e.CreatedAt), nullMicros(e.DeliveredAt))
 	}
-	e.Seq = seq
-	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
-		nullMicros(e.DeliveredAt)); err != nil {
-		return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
+	row := "(" + list(10) + ")"
+	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+", ", len(es)), ", ")), args...); err != nil {
+		return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
 	}
 	return nil
 }

@@ -324,7 +324,7 @@ func testEventsAndAttempts(t *testing.T, s store.Store) {
 	err := s.InTx(ctx(t), func(tx store.Tx) error {
 		for _, typ := range []string{trawl.EventJobStarted, trawl.EventDataScraped, trawl.EventJobFinished} {
 			e := &trawl.Event{ID: trawl.NewUUID(), AccountID: a.ID, JobID: j.ID, Type: typ, Payload: json.RawMessage(`{"event":"` + typ + `"}`)}
-			if err := tx.InsertEvent(e); err != nil {
+			if err := tx.InsertEvents(e); err != nil {
 				return err
 			}
 			ids = append(ids, e.ID)
@@ -498,7 +498,7 @@ func testOutbox(t *testing.T, s store.Store) {
 		}
 		for i, st := range []trawl.EventState{trawl.EventDelivered, trawl.EventWaiting, trawl.EventPending} {
 			e := &trawl.Event{ID: fmt.Sprintf("e%d-%d", j.ID, i), AccountID: a.ID, JobID: j.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`), State: st}
-			if err := tx.InsertEvent(e); err != nil {
+			if err := tx.InsertEvents(e); err != nil {
 				return err
 			}
 		}
@@ -563,7 +563,7 @@ func testAccountEvents(t *testing.T, s store.Store) {
 			for _, j := range []*trawl.Job{ja, jb} {
 				e := &trawl.Event{ID: fmt.Sprintf("ev-%d-%d", j.ID, i), AccountID: j.AccountID, JobID: j.ID, Type: trawl.EventDataScraped,
 					Payload: json.RawMessage(`{"n":` + fmt.Sprint(i) + `}`)}
-				if err := tx.InsertEvent(e); err != nil {
+				if err := tx.InsertEvents(e); err != nil {
 					return err
 				}
 				if j == ja {
