@@ -34,6 +34,7 @@ type DB struct {
 	Write *sql.DB
 	read  *sql.DB
 	path  string
+	hub   *notifyHub
 }
 
 // Open opens (creating if needed) the database in dir. It does not migrate:
@@ -79,14 +80,18 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 		Write: write,
 		read:  read,
 		path:  path,
+		hub:   newNotifyHub(),
 	}, nil
 }
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
-// RiverDriver is River's driver on the single writer connection.
-func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(db.Write) }
+// RiverDriver is River's driver on the single writer connection, with its
+// notifications passed in memory (see notifyHub).
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	return &riverDriver{Driver: riversqlite.New(db.Write), hub: db.hub}
+}
 
 // Migrate brings trawl's schema and River's up to date.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
