@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		"DispatchTasks":        testDispatchTasks,
 		"ChangeFeed":           testChangeFeed,
 		"SecretsAtRest":        testSecretsAtRest,
+		"DeliveryBatch":        testDeliveryBatch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
