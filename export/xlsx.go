@@ -104,8 +104,17 @@ func newXLSXWriter(w io.Writer, columns []string) *xlsxWriter {
 	ew := &errWriter{w: w}
 	out := bufio.NewWriterSize(ew, bufferSize)
 	zw := zip.NewWriter(out)
+	// One compressor serves every part in turn (the archive closes a
+	// part before it opens the next): a compressor is about 1 MB.
+	var fw *flate.Writer
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
+		if fw == nil {
+			var err error
+			fw, err = flate.NewWriter(out, flate.BestSpeed)
+			return fw, err
+		}
+		fw.Reset(out)
+		return fw, nil
 	})
 	x := &xlsxWriter{ew: ew, out: out, zw: zw, header: make([]cell, len(columns)), refs: make([]string, len(columns))}
 	for i, c := range columns {
