@@ -1,0 +1,138 @@
+package scrape
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptrace"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/trawlhq/trawl/egress"
+)
+
+// FetchObserver is told how each Fetch ended, for the metrics;
+// *metrics.Metrics implements it. Fetched is called once per Fetch (retries
+// included), from the fetching goroutine: it must be safe for concurrent use
+// and quick.
+type FetchObserver interface {
+	// Fetched reports the class of the address the page was fetched from
+	// (one of FetchClasses) and the outcome (one of FetchOutcomes).
+	Fetched(class, outcome string)
+}
+
+// Host classes: what kind of address the last connection of a Fetch went to.
+// The class is read from the connected address, after DNS, so a public name
+// that resolves to a private address counts as private.
+const (
+	ClassPublic   = "public"   // any other address
+	ClassPrivate  = "private"  // RFC 1918, unique local (fc00::/7), CGNAT (100.64.0.0/10), link-local
+	ClassLoopback = "loopback" // 127.0.0.0/8, ::1
+	ClassProxy    = "proxy"    // sent through a proxy of FetcherOptions.Proxies: the target is the proxy's to reach
+	ClassNone     = "none"     // no connection was made (bad URL, robots.txt, blocked, DNS failure, refused)
+)
+
+// Fetch outcomes.
+const (
+	OutcomeOK       = "ok"       // a response below 400
+	Outcome4xx      = "http_4xx" // a 4xx response (after retries, for 429)
+	Outcome5xx      = "http_5xx" // a 5xx response (after retries)
+	OutcomeTimeout  = "timeout"  // the fetch or a connection timed out
+	OutcomeBlocked  = "blocked"  // the egress policy refused the address
+	OutcomeRobots   = "robots"   // robots.txt disallowed the URL
+	OutcomeCanceled = "canceled" // the caller gave up (job stopped, shutdown)
+	OutcomeError    = "error"    // anything else: DNS, refused, reset, no working proxy, bad URL
+)
+
+// FetchClasses lists every host class, for metrics that want each series
+// from the start.
+func FetchClasses() []string {
+	return []string{ClassPublic, ClassPrivate, ClassLoopback, ClassProxy, ClassNone}
+}
+
+// FetchOutcomes lists every fetch outcome.
+func FetchOutcomes() []string {
+	return []string{OutcomeOK, Outcome4xx, Outcome5xx, OutcomeTimeout, OutcomeBlocked, OutcomeRobots, OutcomeCanceled, OutcomeError}
+}
+
+// Fetch GETs req.URL: see fetch for what it does and returns. With
+// FetcherOptions.Observer set it also tells the observer the host class and
+// outcome.
+func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
+	obs := f.opts.Observer
+	if obs == nil {
+		return f.fetch(ctx, req)
+	}
+	conn := &lastConn{}
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: conn.got})
+	resp, err := f.fetch(ctx, req)
+	class := conn.class()
+	if class != ClassNone && f.opts.Proxies != nil {
+		class = ClassProxy
+	}
+	obs.Fetched(class, fetchOutcome(resp, err))
+	return resp, err
+}
+
+// lastConn keeps the class of the last connection a fetch got. Redirects and
+// retries may connect more than once, from the transport's goroutines.
+type lastConn struct{ c atomic.Pointer[string] }
+
+func (l *lastConn) got(info httptrace.GotConnInfo) {
+	if info.Conn == nil {
+		return
+	}
+	c := addrClass(info.Conn.RemoteAddr())
+	l.c.Store(&c)
+}
+
+func (l *lastConn) class() string {
+	if c := l.c.Load(); c != nil {
+		return *c
+	}
+	return ClassNone
+}
+
+// addrClass is the class of a connection's remote address.
+func addrClass(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return ClassPublic
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return ClassPublic
+	}
+	ip = ip.Unmap()
+	switch {
+	case ip.IsLoopback():
+		return ClassLoopback
+	case ip.IsPrivate(), ip.IsLinkLocalUnicast(), cgnat.Contains(ip):
+		return ClassPrivate
+	}
+	return ClassPublic
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// fetchOutcome classifies what Fetch returned.
+func fetchOutcome(resp *Response, err error) string {
+	var ne net.Error
+	switch {
+	case err == nil && resp.StatusCode >= 500:
+		return Outcome5xx
+	case err == nil && resp.StatusCode >= 400:
+		return Outcome4xx
+	case err == nil:
+		return OutcomeOK
+	case errors.Is(err, ErrRobotsDisallowed):
+		return OutcomeRobots
+	case egress.IsBlocked(err):
+		return OutcomeBlocked
+	case errors.Is(err, context.Canceled):
+		return OutcomeCanceled
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return OutcomeTimeout
+	}
+	return OutcomeError
+}
