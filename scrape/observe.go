@@ -21,9 +21,10 @@ type FetchObserver interface {
 	Fetched(class, outcome string)
 }
 
-// Host classes: what kind of address the last connection of a Fetch went to.
-// The class is read from the connected address, after DNS, so a public name
-// that resolves to a private address counts as private.
+// Host classes: what kind of address the last connection of a Fetch went to
+// (after retries and redirects). The class is read from the connected
+// address, after DNS, so a public name that resolves to a private address
+// counts as private.
 const (
 	ClassPublic   = "public"   // any other address
 	ClassPrivate  = "private"  // RFC 1918, unique local (fc00::/7), CGNAT (100.64.0.0/10), link-local
@@ -66,11 +67,14 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	conn := &lastConn{}
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: conn.got})
 	resp, err := f.fetch(ctx, req)
-	class := conn.class()
-	if class != ClassNone && f.opts.Proxies != nil {
+	class, outcome := conn.class(), fetchOutcome(resp, err)
+	switch {
+	case outcome == OutcomeRobots:
+		class = ClassNone // the page was not requested (robots.txt may have been, or may be cached)
+	case class != ClassNone && f.opts.Proxies != nil:
 		class = ClassProxy
 	}
-	obs.Fetched(class, fetchOutcome(resp, err))
+	obs.Fetched(class, outcome)
 	return resp, err
 }
 
