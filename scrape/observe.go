@@ -79,42 +79,41 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 }
 
 // lastConn keeps the class of the last connection a fetch got. Redirects and
-// retries may connect more than once, from the transport's goroutines.
-type lastConn struct{ c atomic.Pointer[string] }
+// retries may connect more than once, from the transport's goroutines. It
+// holds an index into FetchClasses, 0 (none) until a connection is made.
+type lastConn struct{ c atomic.Int32 }
 
 func (l *lastConn) got(info httptrace.GotConnInfo) {
-	if info.Conn == nil {
-		return
+	if info.Conn != nil {
+		l.c.Store(addrClass(info.Conn.RemoteAddr()))
 	}
-	c := addrClass(info.Conn.RemoteAddr())
-	l.c.Store(&c)
 }
 
-func (l *lastConn) class() string {
-	if c := l.c.Load(); c != nil {
-		return *c
-	}
-	return ClassNone
-}
+func (l *lastConn) class() string { return classNames[l.c.Load()] }
 
-// addrClass is the class of a connection's remote address.
-func addrClass(a net.Addr) string {
+// classNames are the classes lastConn records, by index.
+var classNames = [...]string{ClassNone, ClassPublic, ClassPrivate, ClassLoopback}
+
+// addrClass is the class of a connection's remote address, as an index
+// into classNames.
+func addrClass(a net.Addr) int32 {
+	const public, private, loopback = 1, 2, 3
 	ta, ok := a.(*net.TCPAddr)
 	if !ok {
-		return ClassPublic
+		return public
 	}
 	ip, ok := netip.AddrFromSlice(ta.IP)
 	if !ok {
-		return ClassPublic
+		return public
 	}
 	ip = ip.Unmap()
 	switch {
 	case ip.IsLoopback():
-		return ClassLoopback
+		return loopback
 	case ip.IsPrivate(), ip.IsLinkLocalUnicast(), cgnat.Contains(ip):
-		return ClassPrivate
+		return private
 	}
-	return ClassPublic
+	return public
 }
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")

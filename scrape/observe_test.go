@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,8 +114,36 @@ func TestAddrClass(t *testing.T) {
 		"169.254.169.254": ClassPrivate, "fd00::1": ClassPrivate, "fe80::1": ClassPrivate,
 		"93.184.216.34": ClassPublic, "2606:2800:220:1::1": ClassPublic,
 	} {
-		if got := addrClass(&net.TCPAddr{IP: net.ParseIP(ip), Port: 80}); got != want {
+		if got := classNames[addrClass(&net.TCPAddr{IP: net.ParseIP(ip), Port: 80})]; got != want {
 			t.Errorf("addrClass(%s) = %s, want %s", ip, got, want)
 		}
 	}
 }
+
+// BenchmarkFetchObserver is the cost of telling an observer about each
+// fetch (an httptrace hook and a counter) next to the same fetch of a small
+// local page without one, in the same run.
+func BenchmarkFetchObserver(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("<p>hi</p>")) }))
+	defer srv.Close()
+	for _, bc := range []struct {
+		name string
+		obs  FetchObserver
+	}{{"none", nil}, {"observer", &countingObserver{}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			f := NewFetcher(FetcherOptions{Client: &http.Client{Transport: tr}, PerHostRate: 1e9, PerHostBurst: 1 << 30, Observer: bc.obs})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.Fetch(b.Context(), Request{URL: srv.URL + "/"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type countingObserver struct{ n atomic.Int64 }
+
+func (c *countingObserver) Fetched(string, string) { c.n.Add(1) }
