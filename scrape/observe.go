@@ -56,9 +56,14 @@ func FetchOutcomes() []string {
 	return []string{OutcomeOK, Outcome4xx, Outcome5xx, OutcomeTimeout, OutcomeBlocked, OutcomeRobots, OutcomeCanceled, OutcomeError}
 }
 
-// Fetch GETs req.URL: see fetch for what it does and returns. With
-// FetcherOptions.Observer set it also tells the observer the host class and
-// outcome.
+// Fetch GETs req.URL politely: robots.txt when req.RespectRobots, the
+// per-host rate and concurrency limits shared by every caller of f, bounded
+// bodies, and retries with backoff of 429, 502, 503, 504, timeouts and
+// connection resets (fetch, in fetcher.go, has the details). Any HTTP status
+// is a Response; the error is set only when no response was obtained (bad
+// URL, network error after retries, ErrRobotsDisallowed, ErrNoProxy, ctx
+// ending). With FetcherOptions.Observer set, the observer is then told the
+// host class and the outcome. Fetch is safe for concurrent use.
 func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	obs := f.opts.Observer
 	if obs == nil {

@@ -49,6 +49,8 @@ func (f pprofFlags) startPprof(log *slog.Logger) (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--pprof-addr (TRAWL_PPROF_ADDR): listen on %s: %w", f.PprofAddr, err)
 	}
+	// A mux of its own: net/http/pprof also registers on
+	// http.DefaultServeMux, which trawl never serves.
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
