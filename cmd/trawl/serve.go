@@ -31,6 +31,7 @@ type serveCmd struct {
 	pageFlags
 	browserFlags
 	scraperFlags
+	pprofFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
 	PublicURL              string        `name:"public-url" env:"TRAWL_PUBLIC_URL" help:"Public base URL for links (default http://<addr>)."`
@@ -85,6 +86,11 @@ func (c *serveCmd) Run(e *env) error {
 			return fmt.Errorf("--api-key (TRAWL_API_KEY) is too weak: %w", err)
 		}
 	}
+	if c.PprofAddr != "" {
+		if err := c.checkAddr(); err != nil {
+			return err
+		}
+	}
 	ctx, log := e.ctx, e.log.With("role", c.Role)
 
 	db, err := openDB(ctx, c.dbFlags, log)
@@ -135,12 +141,13 @@ func (c *serveCmd) Run(e *env) error {
 	})
 	defer hookClient.CloseIdleConnections()
 
-	fetcher := scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies})
+	mx := metrics.New(metricsSource{db}, log)
+	mx.WatchWriter(db.WriterStats)
+	fetcher := scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies, Observer: mx})
 	googleMaps, err := googlemaps.New(fetcher, c.GoogleMapsURL)
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	mx := metrics.New(metricsSource{db}, log)
 	pool, err := c.startBrowser(ctx, log, fetcher, proxies, mx, c.AllowPrivateNetworks)
 	if err != nil {
 		return err
@@ -159,7 +166,7 @@ func (c *serveCmd) Run(e *env) error {
 	contactsScraper := contacts.New(fetcher)
 	contactsScraper.Renderer = renderer(pool)
 	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
-		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies})
+		return scrape.NewFetcher(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies, Observer: mx})
 	})
 	if err != nil {
 		return err
@@ -256,6 +263,7 @@ func (c *serveCmd) Run(e *env) error {
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
 			Endpoints:      endpoints,
+			Observer:       mx,
 		}
 		console = newConsole(db, hooks, svc, scrapers, signer, publicURL, exportKey, httpapi.JobEncoder(api), log)
 		api.Events = console.Events()
@@ -272,6 +280,11 @@ func (c *serveCmd) Run(e *env) error {
 		srv.RegisterOnShutdown(console.Close) // open event streams end, so the drain need not wait for them
 	}
 
+	stopPprof, err := c.startPprof(log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
