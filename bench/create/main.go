@@ -3,8 +3,11 @@
 // settings (on SQLite, or on PostgreSQL with -database-url), keeps crawler
 // jobs with webhooks running against local websites and a local receiver,
 // and has -clients clients create small jobs as fast as they can for
-// -duration. As a reference in the same run, the same clients then read a
-// job (GET /scrapers/jobs/{id}) for as long. It prints the latency
+// -duration, each one call every -interval (as a user's scripts would: a
+// call that comes late counts from when it was due, so a stall is not
+// hidden by the calls it held back), or back to back with -interval 0. As a
+// reference in the same run, the same clients then read a job
+// (GET /scrapers/jobs/{id}) at the same pace for as long. It prints the latency
 // percentiles of both, and their ratio, for each of -runs runs and their
 // median and range.
 //
@@ -40,6 +43,7 @@ func main() {
 
 type options struct {
 	clients     int
+	interval    time.Duration
 	duration    time.Duration
 	runs        int
 	sites       int
@@ -53,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench/create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.clients, "clients", 32, "clients creating jobs at once")
+	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "each client's pace: one call per interval (0: back to back)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
 	fs.IntVar(&o.runs, "runs", 3, "times to repeat the measurement")
 	fs.IntVar(&o.sites, "sites", 16, "websites crawled in the background, one job each per run")
@@ -62,8 +67,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.clients < 1 || o.runs < 1 || o.sites < 0 || o.pages < 1 || o.duration <= 0 {
-		return errors.New("-clients, -runs and -pages must be at least 1, -sites at least 0, -duration positive")
+	if o.clients < 1 || o.runs < 1 || o.sites < 0 || o.pages < 1 || o.duration <= 0 || o.interval < 0 {
+		return errors.New("-clients, -runs and -pages must be at least 1, -sites and -interval at least 0, -duration positive")
 	}
 	ctx := context.Background()
 	var sites []*httptest.Server
@@ -91,8 +96,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer tr.Stop()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.clients}}
 
-	fmt.Fprintf(stdout, "backend %s, %s, %d CPUs; %d clients, %v each measurement; %d crawler jobs with webhooks running\n",
-		tr.Backend, runtime.Version(), runtime.NumCPU(), o.clients, o.duration, o.sites)
+	pace := "back to back"
+	if o.interval > 0 {
+		pace = fmt.Sprintf("one call per %v each (%.0f calls/s offered)", o.interval, float64(o.clients)/o.interval.Seconds())
+	}
+	fmt.Fprintf(stdout, "backend %s, %s, %d CPUs; %d clients, %s, %v each measurement; %d crawler jobs with webhooks running\n",
+		tr.Backend, runtime.Version(), runtime.NumCPU(), o.clients, pace, o.duration, o.sites)
 	var creates, gets []percentiles
 	for i := range o.runs {
 		// The background: crawls storing rows and sending webhooks.
@@ -164,12 +173,20 @@ func measure(ctx context.Context, o options, call func(context.Context) error) (
 	var took []time.Duration
 	var firstErr error
 	var wg sync.WaitGroup
-	end := time.Now().Add(o.duration)
-	for range o.clients {
+	begin := time.Now()
+	end := begin.Add(o.duration)
+	for c := range o.clients {
 		wg.Go(func() {
 			var mine []time.Duration
+			// Paced clients start spread over one interval.
+			due := begin.Add(time.Duration(c) * o.interval / time.Duration(o.clients))
 			for time.Now().Before(end) {
 				start := time.Now()
+				if o.interval > 0 {
+					time.Sleep(time.Until(due))
+					start = due
+					due = due.Add(o.interval)
+				}
 				if err := call(ctx); err != nil {
 					mu.Lock()
 					firstErr = cmp.Or(firstErr, err)
