@@ -57,25 +57,7 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 			p.close()
 		}
 	}()
-	if o.databaseURL != "" {
-		url, drop, err := freshDatabase(ctx, o.databaseURL)
-		if err != nil {
-			return nil, err
-		}
-		p.dropDB = drop
-		pg, err := postgres.Open(ctx, url, nil)
-		if err != nil {
-			return nil, err
-		}
-		p.db, p.pool = pg, pg.SQL
-	} else {
-		lite, err := sqlite.Open(dir, nil)
-		if err != nil {
-			return nil, err
-		}
-		p.db, p.pool = lite, lite.Write
-	}
-	if err := p.db.Migrate(ctx, log); err != nil {
+	if p.db, p.pool, p.dropDB, err = openDB(ctx, o, dir, log); err != nil {
 		return nil, err
 	}
 
@@ -128,6 +110,37 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 		Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`), Webhook: &trawl.Webhook{URL: url}}
 	err = p.db.InTx(ctx, func(tx store.Tx) error { return tx.CreateJob(p.job) })
 	return p, err
+}
+
+// openDB opens and migrates a fresh database: SQLite in dir, or a new
+// database on the PostgreSQL server of o.databaseURL, dropped by drop.
+func openDB(ctx context.Context, o *options, dir string, log *slog.Logger) (db benchDB, pool *sql.DB, drop func(), err error) {
+	if o.databaseURL != "" {
+		url, dropDB, err := freshDatabase(ctx, o.databaseURL)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		pg, err := postgres.Open(ctx, url, nil)
+		if err != nil {
+			dropDB()
+			return nil, nil, nil, err
+		}
+		db, pool, drop = pg, pg.SQL, dropDB
+	} else {
+		lite, err := sqlite.Open(dir, nil)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		db, pool = lite, lite.Write
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		_ = db.Close()
+		if drop != nil {
+			drop()
+		}
+		return nil, nil, nil, err
+	}
+	return db, pool, drop, nil
 }
 
 // newEvent builds a data event of the path's job whose body is about

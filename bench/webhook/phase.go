@@ -27,7 +27,16 @@ type throughput struct {
 	commitDur time.Duration // first commit to last commit
 	lastTwoXX time.Duration // first commit to the last 2xx
 	recorded  time.Duration // first commit to the last attempt recorded, 0 if not all were
+	cpu       time.Duration // CPU time of this process during the run
 	diag      diagnostics
+}
+
+// cpuPer is the process's CPU time per delivered event.
+func (t throughput) cpuPer() time.Duration {
+	if t.received == 0 {
+		return 0
+	}
+	return t.cpu / time.Duration(t.received)
 }
 
 // rate is deliveries per second from the first commit to the last 2xx.
@@ -144,6 +153,7 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 		defer pprof.StopCPUProfile()
 	}
 
+	cpu := cpuTime()
 	var first time.Time
 	for i := 0; i < len(events); i += o.batch {
 		if err := p.commit(ctx, events[i:min(i+o.batch, len(events))]); err != nil {
@@ -165,6 +175,7 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 	arrived, dups, last := rcv.snapshot()
 	res.received, res.dups = len(arrived), dups
 	res.lastTwoXX = last.Sub(first)
+	res.cpu = cpuTime() - cpu
 	res.diag = p.diagnostics(watch)
 	return res, nil
 }
