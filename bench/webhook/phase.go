@@ -28,6 +28,7 @@ type throughput struct {
 	lastTwoXX time.Duration // first commit to the last 2xx
 	recorded  time.Duration // first commit to the last attempt recorded, 0 if not all were
 	cpu       time.Duration // CPU time of this process during the run
+	serverCPU time.Duration // CPU time of the PostgreSQL server during the run
 	diag      diagnostics
 }
 
@@ -37,6 +38,14 @@ func (t throughput) cpuPer() time.Duration {
 		return 0
 	}
 	return t.cpu / time.Duration(t.received)
+}
+
+// serverCPUPer is the PostgreSQL server's CPU time per delivered event.
+func (t throughput) serverCPUPer() time.Duration {
+	if t.received == 0 {
+		return 0
+	}
+	return t.serverCPU / time.Duration(t.received)
 }
 
 // rate is deliveries per second from the first commit to the last 2xx.
@@ -153,7 +162,7 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 		defer pprof.StopCPUProfile()
 	}
 
-	cpu := cpuTime()
+	cpu, server := cpuTime(), serverCPU()
 	var first time.Time
 	for i := 0; i < len(events); i += o.batch {
 		if err := p.commit(ctx, events[i:min(i+o.batch, len(events))]); err != nil {
@@ -176,6 +185,9 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 	res.received, res.dups = len(arrived), dups
 	res.lastTwoXX = last.Sub(first)
 	res.cpu = cpuTime() - cpu
+	if o.databaseURL != "" {
+		res.serverCPU = serverCPU() - server
+	}
 	res.diag = p.diagnostics(watch)
 	return res, nil
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -85,7 +87,7 @@ func runRiver(ctx context.Context, o *options, rcv *receiver, log *slog.Logger) 
 	}()
 
 	rcv.reset(o.events)
-	cpu := cpuTime()
+	cpu, server := cpuTime(), serverCPU()
 	var first time.Time
 	for i := 0; i < o.events; i += o.batch {
 		params := make([]river.InsertManyParams, 0, o.batch)
@@ -113,6 +115,9 @@ func runRiver(ctx context.Context, o *options, rcv *receiver, log *slog.Logger) 
 	res.received, res.dups = len(arrived), dups
 	res.lastTwoXX = last.Sub(first)
 	res.cpu = cpuTime() - cpu
+	if o.databaseURL != "" {
+		res.serverCPU = serverCPU() - server
+	}
 	return res, nil
 }
 
@@ -125,4 +130,44 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU time used so far by the PostgreSQL servers on this
+// machine: every running postgres process's own time, plus what each
+// postmaster collected from its children that have exited. It is 0 where
+// /proc cannot tell (and on SQLite there is no server).
+func serverCPU() time.Duration {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var ticks int64
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid … utime stime cutime cstime: fields 14–17.
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != "postgres" {
+			continue
+		}
+		f := strings.Fields(s[end+1:])
+		if len(f) < 15 {
+			continue
+		}
+		n := func(i int) int64 { v, _ := strconv.ParseInt(f[i], 10, 64); return v }
+		ticks += n(11) + n(12) // utime, stime
+		if n(1) == 1 || !isPostgres(n(1)) {
+			ticks += n(13) + n(14) // a postmaster: its reaped children's
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+// isPostgres reports whether process pid is a postgres process.
+func isPostgres(pid int64) bool {
+	b, err := os.ReadFile("/proc/" + strconv.FormatInt(pid, 10) + "/comm")
+	return err == nil && strings.TrimSpace(string(b)) == "postgres"
 }
