@@ -66,7 +66,7 @@ func (a DeliverArgs) queue() string {
 // batchEvents bounds the events of one delivery job: enough to share one
 // record transaction among many attempts, few enough that the first of them
 // is not held long behind the last.
-const batchEvents = 32
+const batchEvents = 64
 
 // Kind implements river.JobArgs.
 func (DeliverArgs) Kind() string { return "trawl_webhook_deliver" }
