@@ -4,16 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	neturl "net/url"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/bench/internal/trawlproc"
 	"github.com/trawlhq/trawl/egress"
 	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/jobs"
@@ -23,8 +22,6 @@ import (
 	"github.com/trawlhq/trawl/store/postgres"
 	"github.com/trawlhq/trawl/store/sqlite"
 	"github.com/trawlhq/trawl/webhook"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // path is trawl's real delivery path on a fresh SQLite database in a
@@ -116,7 +113,7 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 // database on the PostgreSQL server of o.databaseURL, dropped by drop.
 func openDB(ctx context.Context, o *options, dir string, log *slog.Logger) (db benchDB, pool *sql.DB, drop func(), err error) {
 	if o.databaseURL != "" {
-		url, dropDB, err := freshDatabase(ctx, o.databaseURL)
+		url, dropDB, err := trawlproc.FreshDatabase(ctx, o.databaseURL, "trawl_bench_webhook")
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -313,29 +310,4 @@ func (m metricsSource) JobCounts(ctx context.Context) (map[string]int64, error) 
 
 func (m metricsSource) QueueDepth(ctx context.Context) (map[[2]string]int64, error) {
 	return engine.QueueDepth(ctx, m.db)
-}
-
-// freshDatabase creates an empty database on the PostgreSQL server at base
-// and returns its URL and a func that drops it.
-func freshDatabase(ctx context.Context, base string) (string, func(), error) {
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		return "", nil, err
-	}
-	name := fmt.Sprintf("trawl_bench_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		return "", nil, fmt.Errorf("create bench database: %w", err)
-	}
-	u, err := neturl.Parse(base)
-	if err != nil {
-		_ = admin.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	drop := func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
-	}
-	return u.String(), drop, nil
 }
