@@ -70,7 +70,7 @@ type Config struct {
 	// available, the precision of every delay; default 200ms.
 	PromoteInterval time.Duration
 	// FetchCooldown and FetchPollInterval pace River's fetching of work;
-	// defaults 20ms and 200ms.
+	// defaults DefaultFetchCooldown and DefaultFetchPollInterval.
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
 
@@ -89,6 +89,14 @@ const (
 	DefaultNodeTTL         = 15 * time.Second
 	DefaultRescueAfter     = 10 * time.Minute
 	DefaultPromoteInterval = 200 * time.Millisecond
+	// DefaultFetchCooldown is River's least: new work is fetched within a
+	// millisecond of the notification of its insert, which is most of a
+	// webhook's latency from commit to receiver. Under load it costs less
+	// than it saves: every fetch brings a batch.
+	DefaultFetchCooldown = time.Millisecond
+	// DefaultFetchPollInterval is how often River looks for work it was not
+	// told of (jobs that became due, work of nodes that died).
+	DefaultFetchPollInterval = 200 * time.Millisecond
 )
 
 func (c *Config) withDefaults() (Config, error) {
@@ -133,10 +141,10 @@ func (c *Config) withDefaults() (Config, error) {
 		o.PromoteInterval = DefaultPromoteInterval
 	}
 	if o.FetchCooldown <= 0 {
-		o.FetchCooldown = 20 * time.Millisecond
+		o.FetchCooldown = DefaultFetchCooldown
 	}
 	if o.FetchPollInterval <= 0 {
-		o.FetchPollInterval = 200 * time.Millisecond
+		o.FetchPollInterval = DefaultFetchPollInterval
 	}
 	for q, n := range o.Queues {
 		if n < 1 {

@@ -6,8 +6,9 @@
 // The writers read rows through a Rows iterator and hold one row at a time,
 // so memory stays flat however many rows a job has. CSV and XLSX need every
 // column before the header: they walk the rows twice, keeping only column
-// names from the first walk. WriteXLSX spills the sheet to a temporary file
-// (excelize's StreamWriter) and zips the workbook straight into the output.
+// names from the first walk. WriteXLSX writes the workbook's XML itself and
+// compresses it straight into the zip archive it writes to the output, a
+// row at a time: no sheet is held in memory or in a temporary file.
 //
 // # The table
 //

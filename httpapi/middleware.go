@@ -36,7 +36,8 @@ func requestID(ctx context.Context) string {
 // sane, a new UUID otherwise) echoed in the response, turns a panic into a
 // 500 in the error shape, and logs one Info line per request: method, path
 // (without the query), status, duration, request id and account. Headers,
-// and so API keys, are never logged, nor the tokens of download links.
+// and so API keys, are never logged, nor the tokens of download links. The
+// Observer, when set, gets the route, method, status and duration.
 func (s *server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -66,17 +67,21 @@ func (s *server) instrument(next http.Handler) http.Handler {
 					writeError(sw, &errorBody{status: http.StatusInternalServerError, Message: internalMessage})
 				}
 			}
+			elapsed := time.Since(start)
 			attrs := []slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", logPath(r.URL.Path)),
 				slog.Int("status", sw.code()),
-				slog.Duration("duration", time.Since(start)),
+				slog.Duration("duration", elapsed),
 				slog.String("request_id", id),
 			}
 			if info.accountID != 0 {
 				attrs = append(attrs, slog.Int64("account_id", info.accountID))
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			if s.observer != nil {
+				s.observer.HTTPRequest(observedRoute(r), observedMethod(r.Method), sw.code(), elapsed)
+			}
 			if abort {
 				panic(http.ErrAbortHandler)
 			}

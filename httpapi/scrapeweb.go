@@ -36,6 +36,9 @@ type Usage interface {
 	AddSyncUsage(ctx context.Context, accountID, credits int64) error
 	// Usage returns what the account has spent and its quota.
 	Usage(ctx context.Context, accountID int64) (*trawl.Usage, error)
+	// QuotaExhausted reports whether the account has reached its quota,
+	// cheaply when it has none.
+	QuotaExhausted(ctx context.Context, accountID int64) (bool, error)
 }
 
 // DefaultWebConcurrency is how many /scrape/web calls one account may have

@@ -95,6 +95,11 @@ func (u *fakeUsage) Usage(_ context.Context, id int64) (*trawl.Usage, error) {
 	return out, nil
 }
 
+func (u *fakeUsage) QuotaExhausted(ctx context.Context, id int64) (bool, error) {
+	out, err := u.Usage(ctx, id)
+	return err == nil && out.Exhausted(), err
+}
+
 var (
 	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`)
 	portRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)

@@ -135,6 +135,9 @@ type Config struct {
 	// scrapers, each registered at its path (scrapesync.go); they count
 	// their credits in Usage and share the /scrape/web concurrency bound.
 	Endpoints []scrape.Endpoint
+	// Observer, when set, is told of every request answered (route
+	// pattern, method, status, duration), for the metrics.
+	Observer Observer
 }
 
 // server holds one API's dependencies and its router.
@@ -158,6 +161,7 @@ type server struct {
 	usage     Usage
 	rendering func() Rendering
 	endpoints []scrape.Endpoint
+	observer  Observer
 
 	mux *http.ServeMux
 	// patterns lists every pattern registered on mux, in order, so a test can
@@ -206,6 +210,7 @@ func newServer(c Config) *server {
 		usage:     c.Usage,
 		rendering: c.Rendering,
 		endpoints: c.Endpoints,
+		observer:  c.Observer,
 		mux:       http.NewServeMux(),
 	}
 	api := humago.New(recordingMux{s}, s.humaConfig())

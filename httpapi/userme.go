@@ -139,11 +139,11 @@ func (s *server) checkQuota(ctx context.Context) error {
 	if s.usage == nil {
 		return nil
 	}
-	u, err := s.usage.Usage(ctx, accountFrom(ctx).ID)
+	exhausted, err := s.usage.QuotaExhausted(ctx, accountFrom(ctx).ID)
 	if err != nil {
 		return s.errorFor(ctx, err)
 	}
-	if u.Exhausted() {
+	if exhausted {
 		return &errorBody{status: http.StatusForbidden, Message: "The account has used its credits; an operator can raise its quota."}
 	}
 	return nil

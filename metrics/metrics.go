@@ -1,7 +1,8 @@
 // Package metrics exposes trawl's Prometheus metrics: webhook deliveries by
 // outcome and error class, attempt latency, event-to-2xx latency, rows stored,
-// and, read from the database at each scrape, jobs by status and River queue
-// depth.
+// API request durations by route, page fetches by host class and outcome,
+// and, read at each scrape, jobs by status, River queue depth by queue and
+// state, and the database writer's waits and connections.
 package metrics
 
 import (
@@ -32,6 +33,8 @@ type Metrics struct {
 	delivered prometheus.Histogram
 	rows      *prometheus.CounterVec
 	browser   *browserMetrics
+	http      *httpMetrics
+	fetch     *fetchMetrics
 }
 
 // New returns the metrics, reading jobs and queues from src at each scrape.
@@ -57,8 +60,11 @@ func New(src Source, log *slog.Logger) *Metrics {
 			Help: "Result rows stored, by scraper.",
 		}, []string{"scraper"}),
 		browser: newBrowserMetrics(),
+		http:    newHTTPMetrics(),
+		fetch:   newFetchMetrics(),
 	}
 	m.registry.MustRegister(m.browser.collectors()...)
+	m.registry.MustRegister(m.http.duration, m.fetch.vec)
 	m.registry.MustRegister(m.attempts, m.latency, m.delivered, m.rows,
 		&dbCollector{src: src, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

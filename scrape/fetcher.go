@@ -55,6 +55,9 @@ type FetcherOptions struct {
 	// out, Fetch fails with ErrNoProxy. Nil: the Fetcher knows nothing of
 	// proxies (the client may still use some).
 	Proxies *ProxyPool
+	// Observer, when set, is told the host class and outcome of every
+	// Fetch (see observe.go).
+	Observer FetchObserver
 	// HostLimits are the operator's limits for named hosts; PerHostRate,
 	// PerHostBurst and PerHostConcurrency apply to every other host. A
 	// Request.Rate above a host's rate is lowered to it: a job may only
@@ -166,7 +169,7 @@ type Response struct {
 // context deadline; it is not retried.
 var errRateWait = errors.New("rate limit wait would exceed context deadline")
 
-// Fetch GETs req.URL honouring robots.txt (when req.RespectRobots), the
+// fetch GETs req.URL honouring robots.txt (when req.RespectRobots), the
 // per-host rate and concurrency limits (shared by all callers of this Fetcher,
 // keyed by host:port) and retries: 429, 502, 503, 504, timeouts and
 // connection resets are retried up to MaxRetries times with exponential
@@ -180,7 +183,7 @@ var errRateWait = errors.New("rate limit wait would exceed context deadline")
 // (errors.Is ErrRobotsDisallowed), every proxy of FetcherOptions.Proxies
 // cooling down (errors.Is ErrNoProxy) or ctx ending (errors.Is ctx.Err()). Every
 // wait is interrupted by ctx. Fetch is safe for concurrent use.
-func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
+func (f *Fetcher) fetch(ctx context.Context, req Request) (*Response, error) {
 	u, err := parseTarget(req.URL)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)

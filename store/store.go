@@ -64,10 +64,11 @@ type Store interface {
 	// AccountEvents lists up to limit of an account's events with Seq >
 	// afterSeq, in Seq order.
 	AccountEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*trawl.Event, error)
-	// Delivery reads, in one query, what an attempt at delivering an event
-	// needs: the event, its job, the job's account and whether the job's
-	// receiver is gone.
-	Delivery(ctx context.Context, eventID string) (*Delivery, error)
+	// Delivery reads, in one query, what attempts at delivering events of
+	// one job need: the events found (in creation order; ENOTFOUND when
+	// none is), their job, the job's account and whether the job's receiver
+	// is gone.
+	Delivery(ctx context.Context, eventIDs ...string) (*Delivery, error)
 	// Attempts lists a page of a job's delivery attempts, oldest first, each
 	// with its event's type and current state, and their total.
 	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
@@ -134,9 +135,9 @@ type EventFilter struct {
 	Lock bool
 }
 
-// Delivery is what one attempt at delivering an event needs.
+// Delivery is what attempts at delivering events of one job need.
 type Delivery struct {
-	Event   *trawl.Event
+	Events  []*trawl.Event
 	Job     *trawl.Job
 	Account *trawl.Account
 	// GoneAt is set when the job's receiver answered 410 Gone.
@@ -211,9 +212,10 @@ type Tx interface {
 	// FindEvents lists a job's events that f selects, in creation order,
 	// without their payloads.
 	FindEvents(jobID int64, f EventFilter) ([]*trawl.Event, error)
-	// InsertEvent stores an outbox event and sets its Seq and CreatedAt (and
-	// its State to pending when unset).
-	InsertEvent(e *trawl.Event) error
+	// InsertEvents stores outbox events, in as few statements as it can,
+	// and sets their Seq and CreatedAt (and their State to pending when
+	// unset).
+	InsertEvents(es ...*trawl.Event) error
 	// Event reads an event for update.
 	Event(id string) (*trawl.Event, error)
 	// EventWithOutbox reads an event (locked for update) and its job's
@@ -224,4 +226,12 @@ type Tx interface {
 	UpdateEvent(e *trawl.Event) error
 	// RecordAttempt stores one delivery attempt and sets its ID.
 	RecordAttempt(a *trawl.DeliveryAttempt) error
+	// LockEvents reads events (locked for update, in creation order, without
+	// payloads); ids not found are left out.
+	LockEvents(ids []string) ([]*trawl.Event, error)
+	// RecordAttempts stores delivery attempts in one statement; it does not
+	// set their IDs.
+	RecordAttempts(as []*trawl.DeliveryAttempt) error
+	// UpdateEvents writes events' states, attempt counts and delivery times.
+	UpdateEvents(es []*trawl.Event) error
 }

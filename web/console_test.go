@@ -249,7 +249,7 @@ func TestHostileContentIsText(t *testing.T) {
 		if _, err := tx.InsertRows(job, []json.RawMessage{row}); err != nil {
 			return err
 		}
-		if err := tx.InsertEvent(event); err != nil {
+		if err := tx.InsertEvents(event); err != nil {
 			return err
 		}
 		return tx.RecordAttempt(&trawl.DeliveryAttempt{EventID: event.ID, JobID: job.ID, Attempt: 1, StatusCode: 500,

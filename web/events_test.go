@@ -157,10 +157,10 @@ func TestEventsStream(t *testing.T) {
 		if err := tx.UpdateJob(j); err != nil {
 			return err
 		}
-		if err := tx.InsertEvent(&trawl.Event{ID: "msg_a1", AccountID: b.a.ID, JobID: jobA.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(body)}); err != nil {
+		if err := tx.InsertEvents(&trawl.Event{ID: "msg_a1", AccountID: b.a.ID, JobID: jobA.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(body)}); err != nil {
 			return err
 		}
-		if err := tx.InsertEvent(&trawl.Event{ID: "msg_b1", AccountID: b.b.ID, JobID: jobB.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`)}); err != nil {
+		if err := tx.InsertEvents(&trawl.Event{ID: "msg_b1", AccountID: b.b.ID, JobID: jobB.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`)}); err != nil {
 			return err
 		}
 		return tx.RecordAttempt(&trawl.DeliveryAttempt{EventID: "msg_a1", JobID: jobA.ID, Attempt: 1, StatusCode: 503, ErrorClass: "http_status"})
@@ -206,7 +206,7 @@ func TestEventsStream(t *testing.T) {
 			if err := tx.UpdateJob(j); err != nil {
 				return err
 			}
-			if err := tx.InsertEvent(&trawl.Event{ID: "msg_f" + itoa(id), AccountID: b.a.ID, JobID: id, Type: trawl.EventJobFinished, Payload: json.RawMessage(`{}`)}); err != nil {
+			if err := tx.InsertEvents(&trawl.Event{ID: "msg_f" + itoa(id), AccountID: b.a.ID, JobID: id, Type: trawl.EventJobFinished, Payload: json.RawMessage(`{}`)}); err != nil {
 				return err
 			}
 		}
@@ -222,7 +222,7 @@ func TestEventsStream(t *testing.T) {
 	// A marker event of the same job comes next: nothing of job A came
 	// between.
 	err = b.db.InTx(t.Context(), func(tx store.Tx) error {
-		return tx.InsertEvent(&trawl.Event{ID: "msg_marker", AccountID: b.a.ID, JobID: jobA2.ID, Type: trawl.EventDataScraped, Payload: json.RawMessage(`{}`)})
+		return tx.InsertEvents(&trawl.Event{ID: "msg_marker", AccountID: b.a.ID, JobID: jobA2.ID, Type: trawl.EventDataScraped, Payload: json.RawMessage(`{}`)})
 	})
 	if err != nil {
 		t.Fatal(err)

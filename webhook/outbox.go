@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -358,9 +359,11 @@ func (s *Service) emit(tx store.Tx, job *trawl.Job, o *trawl.Outbox, events []*t
 		} else {
 			due = append(due, ev)
 		}
-		if err := tx.InsertEvent(ev); err != nil {
-			return err
-		}
+	}
+	// Inserted together, after the questions: none of them asks about an
+	// event of this batch.
+	if err := tx.InsertEvents(events...); err != nil {
+		return err
 	}
 	if err := tx.Enqueue(s.deliveries(job, due)...); err != nil {
 		return fmt.Errorf("enqueue deliveries of job %d: %w", job.ID, err)
@@ -429,15 +432,23 @@ func (s *Service) release(tx store.Tx, job *trawl.Job, o *trawl.Outbox) error {
 }
 
 // deliveries returns the River insert parameters for the first attempts at
-// delivering events of job.
+// delivering events of job: one delivery job per batch of them.
 func (s *Service) deliveries(job *trawl.Job, events []*trawl.Event) []river.InsertManyParams {
 	attempts := DefaultMaxAttempts
 	if job.Webhook != nil && job.Webhook.MaxAttempts > 0 {
 		attempts = job.Webhook.MaxAttempts
 	}
-	out := make([]river.InsertManyParams, 0, len(events))
-	for _, e := range events {
-		out = append(out, river.InsertManyParams{Args: DeliverArgs{EventID: e.ID, Attempt: 1, MaxAttempts: attempts}})
+	var out []river.InsertManyParams
+	for batch := range slices.Chunk(events, batchEvents) {
+		args := DeliverArgs{Attempt: 1, MaxAttempts: attempts}
+		if len(batch) == 1 {
+			args.EventID = batch[0].ID
+		} else {
+			for _, e := range batch {
+				args.Events = append(args.Events, e.ID)
+			}
+		}
+		out = append(out, river.InsertManyParams{Args: args})
 	}
 	return out
 }

@@ -42,7 +42,7 @@ func (s *Service) recordNone(tx store.Tx, job *trawl.Job, typ string) error {
 	}
 	ev.AccountID = job.AccountID
 	ev.State = trawl.EventNone
-	return tx.InsertEvent(ev)
+	return tx.InsertEvents(ev)
 }
 
 // recordRows makes data events of the full batches of rows of a job
@@ -114,7 +114,7 @@ func (s *Service) recordRanges(tx store.Tx, job *trawl.Job, o *trawl.Outbox, all
 		}
 		ev.AccountID = job.AccountID
 		ev.State = trawl.EventNone
-		if err := tx.InsertEvent(ev); err != nil {
+		if err := tx.InsertEvents(ev); err != nil {
 			return err
 		}
 		o.RowsEventedSeq = r.Through

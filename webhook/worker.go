@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -31,16 +32,41 @@ const DefaultMaxAttempts = 3
 // failure is recorded and retried by a new job in the retry queue instead.
 const riverMaxAttempts = 5
 
-// DeliverArgs is the River job that makes one HTTP attempt at delivering an
-// event.
+// DeliverArgs is the River job that makes one HTTP attempt at delivering
+// each of its events: one event (a retry, a redelivery), or several of one
+// job whose first attempts fall due together, which share the job's read,
+// its record transaction and River's bookkeeping.
 type DeliverArgs struct {
-	EventID string `json:"eventId"`
+	EventID string `json:"eventId,omitempty"`
+	// Events are the events of a batch; EventID is then empty.
+	Events []string `json:"events,omitempty"`
 	// Attempt is the number of the attempt this job makes, from 1.
 	Attempt int `json:"attempt"`
 	// MaxAttempts is the last attempt number that may be made for the event:
 	// the webhook's budget, or, for a redelivery, just that one attempt.
 	MaxAttempts int `json:"maxAttempts"`
 }
+
+// ids lists the events the job attempts.
+func (a DeliverArgs) ids() []string {
+	if len(a.Events) > 0 {
+		return a.Events
+	}
+	return []string{a.EventID}
+}
+
+// queue is the River queue of the job's attempt number.
+func (a DeliverArgs) queue() string {
+	if a.Attempt > 1 {
+		return QueueWebhookRetry
+	}
+	return QueueWebhook
+}
+
+// batchEvents bounds the events of one delivery job: enough to share one
+// record transaction among many attempts, few enough that the first of them
+// is not held long behind the last.
+const batchEvents = 64
 
 // Kind implements river.JobArgs.
 func (DeliverArgs) Kind() string { return "trawl_webhook_deliver" }
@@ -54,7 +80,7 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 // it.
 type Store interface {
 	InTx(ctx context.Context, fn func(store.Tx) error) error
-	Delivery(ctx context.Context, eventID string) (*store.Delivery, error)
+	Delivery(ctx context.Context, eventIDs ...string) (*store.Delivery, error)
 	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
 	Attempts(ctx context.Context, jobID, offset, limit int64) ([]*trawl.DeliveryAttempt, int64, error)
 }
@@ -192,21 +218,28 @@ const hostWait = 50 * time.Millisecond
 // Work implements river.Worker.
 func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) error {
 	w, args := dw.s, rj.Args
-	d, err := w.c.Store.Delivery(ctx, args.EventID)
+	d, err := w.c.Store.Delivery(ctx, args.ids()...)
 	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
 		return river.JobCancel(err)
 	} else if err != nil {
 		return err
 	}
-	ev, job, account := d.Event, d.Job, d.Account
-	if ev.State != trawl.EventPending || ev.Attempts >= args.Attempt {
-		return nil // settled already, or this attempt is recorded (a rerun after a crash)
+	job, account := d.Job, d.Account
+	var due []*trawl.Event
+	for _, ev := range d.Events {
+		// Settled already, or this attempt is recorded (a rerun after a crash).
+		if ev.State == trawl.EventPending && ev.Attempts < args.Attempt {
+			due = append(due, ev)
+		}
+	}
+	if len(due) == 0 {
+		return nil
 	}
 	if job.Webhook == nil {
 		return river.JobCancel(fmt.Errorf("job %d has no webhook", job.ID))
 	}
 	if d.GoneAt != nil {
-		return w.settle(ctx, ev.ID, job, func(e *trawl.Event) { e.State = trawl.EventGone })
+		return w.settle(ctx, due, job, func(e *trawl.Event) { e.State = trawl.EventGone })
 	}
 
 	// Isolation: an account holds at most its share of this node's
@@ -217,24 +250,80 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 	if ok, wait := w.breakers.allow(ep.breakerKey()); !ok {
 		return river.JobSnooze(wait + time.Duration(float64(time.Second)*w.rnd()))
 	}
-	release, wait, ok := w.acquire(ctx, job.AccountID, ep)
-	if !ok {
+	results := make([]Result, len(due))
+	var wg sync.WaitGroup
+	sent, stepAside := 0, time.Duration(0)
+	for i, ev := range due {
+		release, wait, ok := w.acquire(ctx, job.AccountID, ep)
+		if !ok {
+			stepAside = time.Duration(float64(wait) * (0.5 + w.rnd()))
+			break
+		}
+		sent++
+		wg.Go(func() {
+			defer release()
+			results[i] = w.send(ctx, ev, job, account)
+		})
+	}
+	wg.Wait()
+	if sent == 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return river.JobSnooze(time.Duration(float64(wait) * (0.5 + w.rnd())))
+		return river.JobSnooze(stepAside)
 	}
+	// What was not sent, or was cut short by shutdown (that attempt does not
+	// count), goes again in a job of its own.
+	var attempted []*trawl.Event
+	var outcomes []Result
+	var rest []string
+	for i, ev := range due {
+		res := results[i]
+		switch {
+		case i >= sent:
+			rest = append(rest, ev.ID)
+		case !res.OK() && ctx.Err() != nil:
+			w.breakers.report(ep.breakerKey(), true) // no verdict on the receiver
+			rest = append(rest, ev.ID)
+		default:
+			w.breakers.report(ep.breakerKey(), reached(res))
+			attempted = append(attempted, ev)
+			outcomes = append(outcomes, res)
+		}
+	}
+	ends, err := w.record(ctx, job, args, attempted, outcomes, rest, stepAside)
+	if err != nil {
+		return err
+	}
+	for i, ev := range attempted {
+		res := outcomes[i]
+		if o := w.c.Observer; o != nil && ends[i] != "" {
+			o.Attempt(ends[i], res.ErrorClass, res.Duration)
+			if res.OK() {
+				o.Delivered(w.c.Now().Sub(ev.CreatedAt))
+			}
+		}
+		if ends[i] == "failed" && res.ErrorClass != "" {
+			w.c.Logger.Warn("webhook delivery failed for good", "job", job.ID, "event", ev.ID, "type", ev.Type,
+				"attempt", args.Attempt, "class", res.ErrorClass, "err", res.Error)
+		}
+	}
+	return nil
+}
+
+// send makes one HTTP attempt at delivering ev.
+func (w *Service) send(ctx context.Context, ev *trawl.Event, job *trawl.Job, account *trawl.Account) Result {
 	body := []byte(ev.Payload)
 	if ev.Type == trawl.EventJobFinished && w.c.Links != nil {
 		if links := w.c.Links(job); links != nil {
+			var err error
 			if body, err = withLinks(ev.Payload, links); err != nil {
-				release()
-				return river.JobCancel(fmt.Errorf("event %s: %w", ev.ID, err))
+				return Result{ErrorClass: ClassInvalid, Error: fmt.Sprintf("event %s: %v", ev.ID, err)}
 			}
 		}
 	}
 	now := w.c.Now()
-	res := w.c.Sender.Send(ctx, Message{
+	return w.c.Sender.Send(ctx, Message{
 		ID:        ev.ID,
 		URL:       job.Webhook.URL,
 		Headers:   job.Webhook.Headers,
@@ -242,96 +331,112 @@ func (dw *deliverWorker) Work(ctx context.Context, rj *river.Job[DeliverArgs]) e
 		Timestamp: now,
 		Secrets:   account.SigningSecrets(now),
 	})
-	release()
-	if !res.OK() && ctx.Err() != nil {
-		w.breakers.report(ep.breakerKey(), true) // no verdict on the receiver
-		return ctx.Err()                         // shutting down: this attempt does not count, River runs it again
-	}
-	w.breakers.report(ep.breakerKey(), reached(res))
-	outcome, err := w.record(ctx, ev, job, args, res)
-	if err != nil {
-		return err
-	}
-	if o := w.c.Observer; o != nil {
-		o.Attempt(outcome, res.ErrorClass, res.Duration)
-		if res.OK() {
-			o.Delivered(w.c.Now().Sub(ev.CreatedAt))
-		}
-	}
-	if outcome == "failed" && res.ErrorClass != "" {
-		w.c.Logger.Warn("webhook delivery failed for good", "job", job.ID, "event", ev.ID, "type", ev.Type,
-			"attempt", args.Attempt, "class", res.ErrorClass, "err", res.Error)
-	}
-	return nil
 }
 
-// record stores the attempt and its consequences in one transaction, and
-// returns the outcome.
-func (w *Service) record(ctx context.Context, ev *trawl.Event, job *trawl.Job, args DeliverArgs, res Result) (string, error) {
-	var outcome string
+// record stores the attempts at events and their consequences in one
+// transaction, with a job for the events in rest (not sent: due after
+// restDelay), and returns each attempt's outcome ("" for one recorded
+// already).
+func (w *Service) record(ctx context.Context, job *trawl.Job, args DeliverArgs, events []*trawl.Event, results []Result,
+	rest []string, restDelay time.Duration) ([]string, error) {
+	outcomes := make([]string, len(events))
 	err := w.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		// The outbox is read (and on PostgreSQL locked) with the event: it
-		// orders this against new events of the job (see release).
-		e, o, err := tx.EventWithOutbox(ev.ID)
+		clear(outcomes)
+		ids := make([]string, len(events))
+		for i, ev := range events {
+			ids[i] = ev.ID
+		}
+		// The events are locked: this orders the attempt against new events
+		// of the job (see release).
+		locked, err := tx.LockEvents(ids)
 		if err != nil {
 			return err
 		}
-		if e.Attempts >= args.Attempt {
-			outcome = "duplicate"
-			return nil
+		byID := make(map[string]*trawl.Event, len(locked))
+		for _, e := range locked {
+			byID[e.ID] = e
 		}
-		err = tx.RecordAttempt(&trawl.DeliveryAttempt{
-			EventID:         e.ID,
-			JobID:           e.JobID,
-			Attempt:         args.Attempt,
-			StatusCode:      res.StatusCode,
-			ErrorClass:      res.ErrorClass,
-			Error:           res.Error,
-			Duration:        res.Duration,
-			ResponseExcerpt: res.ResponseExcerpt,
-		})
-		if err != nil {
-			return err
-		}
-		e.Attempts = args.Attempt
+		var attempts []*trawl.DeliveryAttempt
+		var changed []*trawl.Event
+		var enqueue []river.InsertManyParams
+		ended := false
 		now := w.c.Now().UTC()
-		switch {
-		case res.OK():
-			outcome, e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
-		case res.Gone:
-			outcome, e.State = "gone", trawl.EventGone
-			if o.GoneAt == nil {
-				if o, err = tx.Outbox(job.ID); err != nil { // locked now: it is written
+		for i, ev := range events {
+			e, res := byID[ev.ID], results[i]
+			if e == nil || e.Attempts >= args.Attempt {
+				continue // recorded already
+			}
+			attempts = append(attempts, &trawl.DeliveryAttempt{
+				EventID:         e.ID,
+				JobID:           e.JobID,
+				Attempt:         args.Attempt,
+				StatusCode:      res.StatusCode,
+				ErrorClass:      res.ErrorClass,
+				Error:           res.Error,
+				Duration:        res.Duration,
+				ResponseExcerpt: res.ResponseExcerpt,
+			})
+			e.Attempts = args.Attempt
+			switch {
+			case res.OK():
+				outcomes[i], e.State, e.DeliveredAt = "delivered", trawl.EventDelivered, &now
+			case res.Gone:
+				outcomes[i], e.State = "gone", trawl.EventGone
+				if err := markGone(tx, job.ID, now); err != nil {
 					return err
 				}
-				o.GoneAt = &now
-				if err := tx.UpdateOutbox(o); err != nil {
-					return err
-				}
+			case (res.ErrorClass == ClassBlocked && blockedForGood(job.Webhook.URL)) || res.ErrorClass == ClassInvalid:
+				// Waiting will not make the destination allowed or the message valid.
+				outcomes[i], e.State = "failed", trawl.EventFailed
+			case args.Attempt < args.MaxAttempts:
+				outcomes[i] = "retry"
+				delay := max(w.c.Schedule.Delay(args.Attempt+1, w.rnd), res.RetryAfter)
+				next := DeliverArgs{EventID: e.ID, Attempt: args.Attempt + 1, MaxAttempts: args.MaxAttempts}
+				enqueue = append(enqueue, river.InsertManyParams{Args: next,
+					InsertOpts: &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)}})
+			default:
+				outcomes[i], e.State = "failed", trawl.EventFailed
 			}
-		case (res.ErrorClass == ClassBlocked && blockedForGood(job.Webhook.URL)) || res.ErrorClass == ClassInvalid:
-			// Waiting will not make the destination allowed or the message valid.
-			outcome, e.State = "failed", trawl.EventFailed
-		case args.Attempt < args.MaxAttempts:
-			outcome = "retry"
-			delay := max(w.c.Schedule.Delay(args.Attempt+1, w.rnd), res.RetryAfter)
-			next := DeliverArgs{EventID: e.ID, Attempt: args.Attempt + 1, MaxAttempts: args.MaxAttempts}
-			err := tx.Enqueue(river.InsertManyParams{Args: next, InsertOpts: &river.InsertOpts{Queue: QueueWebhookRetry, ScheduledAt: now.Add(delay)}})
-			if err != nil {
-				return fmt.Errorf("schedule attempt %d of event %s: %w", next.Attempt, e.ID, err)
-			}
-		default:
-			outcome, e.State = "failed", trawl.EventFailed
+			changed = append(changed, e)
+			ended = ended || e.State != trawl.EventPending
 		}
-		if err := tx.UpdateEvent(e); err != nil {
+		if len(rest) > 0 {
+			again := DeliverArgs{Attempt: args.Attempt, MaxAttempts: args.MaxAttempts}
+			if len(rest) == 1 {
+				again.EventID = rest[0]
+			} else {
+				again.Events = rest
+			}
+			enqueue = append(enqueue, river.InsertManyParams{Args: again,
+				InsertOpts: &river.InsertOpts{Queue: args.queue(), ScheduledAt: now.Add(restDelay)}})
+		}
+		if err := tx.RecordAttempts(attempts); err != nil {
 			return err
 		}
-		if e.State == trawl.EventPending {
+		if err := tx.UpdateEvents(changed); err != nil {
+			return err
+		}
+		if len(enqueue) > 0 {
+			if err := tx.Enqueue(enqueue...); err != nil {
+				return fmt.Errorf("schedule attempts at events of job %d: %w", job.ID, err)
+			}
+		}
+		if !ended {
 			return nil
 		}
 		return w.afterEnd(tx, job)
 	})
-	return outcome, err
+	return outcomes, err
+}
+
+// markGone notes on the job's outbox that its receiver answered 410 Gone.
+func markGone(tx store.Tx, jobID int64, now time.Time) error {
+	o, err := tx.Outbox(jobID) // locked now: it is written
+	if err != nil || o.GoneAt != nil {
+		return err
+	}
+	o.GoneAt = &now
+	return tx.UpdateOutbox(o)
 }
 
 // afterEnd follows the end of one of job's events: when events of the job
@@ -346,15 +451,28 @@ func (w *Service) afterEnd(tx store.Tx, job *trawl.Job) error {
 	return tx.Enqueue(river.InsertManyParams{Args: ReleaseArgs{JobID: job.ID}})
 }
 
-// settle ends a pending event without an attempt.
-func (w *Service) settle(ctx context.Context, id string, job *trawl.Job, change func(*trawl.Event)) error {
+// settle ends pending events without an attempt.
+func (w *Service) settle(ctx context.Context, events []*trawl.Event, job *trawl.Job, change func(*trawl.Event)) error {
 	return w.c.Store.InTx(ctx, func(tx store.Tx) error {
-		e, err := tx.Event(id)
-		if err != nil || e.State != trawl.EventPending {
+		ids := make([]string, len(events))
+		for i, e := range events {
+			ids[i] = e.ID
+		}
+		locked, err := tx.LockEvents(ids)
+		if err != nil {
 			return err
 		}
-		change(e)
-		if err := tx.UpdateEvent(e); err != nil {
+		var changed []*trawl.Event
+		for _, e := range locked {
+			if e.State == trawl.EventPending {
+				change(e)
+				changed = append(changed, e)
+			}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := tx.UpdateEvents(changed); err != nil {
 			return err
 		}
 		return w.afterEnd(tx, job)

@@ -9,7 +9,15 @@
 //	go run ./bench/export -rows 1000000
 //
 // writes the results under "## Exports" in BENCHMARKS.md (-md "" only
-// prints them). Linux only: the peak comes from /proc/self/status.
+// prints them). With -dir, the rows stay in that folder and later runs
+// reuse them; -runs repeats each export (median and range); -reference
+// runs another build of this command (say, main's) in turn with this one
+// over the same rows and reports the ratios, under "## Exports (issue 11)":
+//
+//	git worktree add /tmp/main main && (cd /tmp/main && go build -o /tmp/export-main ./bench/export)
+//	go run ./bench/export -dir /tmp/rows -runs 3 -reference /tmp/export-main
+//
+// Linux only: the peak comes from /proc/self/status.
 package main
 
 import (
@@ -30,6 +38,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,15 +71,28 @@ type result struct {
 	BaseRSSKB   int64   `json:"baseRssKb"`
 	PeakRSSKB   int64   `json:"peakRssKb"`
 	ContentType string  `json:"contentType"`
-	Load        string  `json:"-"` // the machine's load average when it started
+	Load        float64 `json:"-"` // the machine's load average when it started
 }
+
+// seeded describes the database a run exports, kept beside it (seededFile)
+// so that later runs with the same -dir skip storing the rows again.
+type seeded struct {
+	Job           int64   `json:"job"`
+	Rows          int64   `json:"rows"`
+	StoredBytes   int64   `json:"storedBytes"`
+	InsertSeconds float64 `json:"insertSeconds"`
+}
+
+const seededFile = "export-bench.json"
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	rows := fs.Int64("rows", 1_000_000, "rows to store and export")
 	batch := fs.Int("batch", 5000, "rows per insert transaction")
-	dir := fs.String("dir", "", "data folder to use (default: a new temporary folder, removed at the end)")
-	md := fs.String("md", "BENCHMARKS.md", `file to write the "## Exports" section to; "" = print only`)
+	dir := fs.String("dir", "", "data folder to use, kept (default: a new temporary folder, removed at the end); a folder an earlier run seeded with as many rows is reused as it is")
+	runs := fs.Int("runs", 1, "exports of each format (each in a fresh process); the report gives the median and range")
+	reference := fs.String("reference", "", "another build of this command (say, from main) whose exports run in turn with this one's, over the same database; the report gives the ratios")
+	md := fs.String("md", "BENCHMARKS.md", `file to write the "## Exports" section to ("## Exports (issue 11)" with -reference); "" = print only`)
 	child := fs.Bool("child", false, "internal: export one format of an existing database and report")
 	format := fs.String("format", "", "internal: the child's format")
 	jobID := fs.Int64("job", 0, "internal: the child's job")
@@ -81,6 +103,9 @@ func run(args []string, stdout io.Writer) error {
 	if *child {
 		return runChild(*dir, *jobID, export.Format(*format), *cpuProfile, stdout)
 	}
+	if *runs < 1 {
+		return fmt.Errorf("-runs %d: want 1 or more", *runs)
+	}
 
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "trawl-export-bench-")
@@ -90,47 +115,110 @@ func run(args []string, stdout io.Writer) error {
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	fmt.Fprintf(stdout, "storing %d rows in %s …\n", *rows, *dir)
-	job, stored, insertTime, err := seed(*dir, *rows, *batch)
+	db, err := seedOnce(*dir, *rows, *batch, stdout)
 	if err != nil {
 		return err
 	}
 	dbSize := fileSize(filepath.Join(*dir, sqlite.FileName))
-	fmt.Fprintf(stdout, "stored %d rows (%.1f MB of row JSON, avg %d B/row) in %s (%.0f rows/s); database %.1f MB\n",
-		*rows, mb(stored), stored / *rows, insertTime.Round(time.Millisecond), float64(*rows)/insertTime.Seconds(), mb(dbSize))
+	fmt.Fprintf(stdout, "%d rows (%.1f MB of row JSON, avg %d B/row) stored in %.1f s (%.0f rows/s); database %.1f MB\n",
+		db.Rows, mb(db.StoredBytes), db.StoredBytes/db.Rows, db.InsertSeconds, float64(db.Rows)/db.InsertSeconds, mb(dbSize))
 
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	var results []result
-	for _, f := range export.Formats() {
-		load := loadAverage()
-		cmd := exec.Command(self, "-child", "-dir", *dir, "-job", strconv.FormatInt(job, 10), "-format", string(f), "-cpuprofile", *cpuProfile)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return fmt.Errorf("%s child: %w", f, err)
-		}
-		var r result
-		if err := json.Unmarshal(out, &r); err != nil {
-			return fmt.Errorf("%s child said %q: %w", f, out, err)
-		}
-		r.Load = load
-		if r.Rows != *rows {
-			return fmt.Errorf("%s export holds %d rows, want %d", f, r.Rows, *rows)
-		}
-		fmt.Fprintf(stdout, "%-4s %8.1f MB in %6.1fs: %8.0f rows/s, %6.1f MB/s, peak RSS %5.1f MB (%.1f MB before the export)\n",
-			f, mb(r.Bytes), r.Seconds, float64(r.Rows)/r.Seconds, mb(r.Bytes)/r.Seconds, kbToMB(r.PeakRSSKB), kbToMB(r.BaseRSSKB))
-		results = append(results, r)
+	builds := []build{{name: "this build", path: self}}
+	if *reference != "" {
+		builds = append(builds, build{name: "reference", path: *reference})
 	}
-	section := report(*rows, stored, insertTime, dbSize, results)
+	var all []formatRuns
+	for _, f := range export.Formats() {
+		fr := formatRuns{format: f, runs: make([][]result, len(builds))}
+		for i := range *runs {
+			// Alternate the builds, so that both see the same load.
+			for b, bu := range builds {
+				r, err := runOnce(bu.path, *dir, db.Job, f, *cpuProfile)
+				if err != nil {
+					return fmt.Errorf("%s, %s: %w", bu.name, f, err)
+				}
+				if r.Rows != db.Rows {
+					return fmt.Errorf("%s: %s export holds %d rows, want %d", bu.name, f, r.Rows, db.Rows)
+				}
+				fmt.Fprintf(stdout, "%-10s %-4s run %d: %8.1f MB in %6.1fs: %8.0f rows/s, %6.1f MB/s, peak RSS %5.1f MB (%.1f MB before the export), load %.2f\n",
+					bu.name, f, i+1, mb(r.Bytes), r.Seconds, float64(r.Rows)/r.Seconds, mb(r.Bytes)/r.Seconds, kbToMB(r.PeakRSSKB), kbToMB(r.BaseRSSKB), r.Load)
+				fr.runs[b] = append(fr.runs[b], r)
+			}
+		}
+		all = append(all, fr)
+	}
+	section := report(db, dbSize, *runs, *reference != "", all)
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, section)
 	if *md == "" {
 		return nil
 	}
-	return writeSection(*md, section)
+	heading := "## Exports\n"
+	if *reference != "" {
+		heading = "## Exports (issue 11)\n"
+	}
+	return writeSection(*md, heading, section)
+}
+
+// build is a binary of this command whose children export.
+type build struct{ name, path string }
+
+// formatRuns holds a format's results: runs[0] of this build, runs[1] of
+// the reference.
+type formatRuns struct {
+	format export.Format
+	runs   [][]result
+}
+
+// runOnce exports format f of job in a fresh child process of the binary
+// exe.
+func runOnce(exe, dir string, job int64, f export.Format, cpuProfile string) (result, error) {
+	load := loadAverage()
+	cmd := exec.Command(exe, "-child", "-dir", dir, "-job", strconv.FormatInt(job, 10), "-format", string(f), "-cpuprofile", cpuProfile)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, fmt.Errorf("child: %w", err)
+	}
+	var r result
+	if err := json.Unmarshal(out, &r); err != nil {
+		return result{}, fmt.Errorf("child said %q: %w", out, err)
+	}
+	r.Load = load
+	return r, nil
+}
+
+// seedOnce stores n rows in dir, unless an earlier run stored as many there.
+func seedOnce(dir string, n int64, batch int, stdout io.Writer) (seeded, error) {
+	var s seeded
+	path := filepath.Join(dir, seededFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return s, fmt.Errorf("%s: %w", path, err)
+		}
+		if s.Rows != n {
+			return s, fmt.Errorf("%s holds %d rows, not the %d of -rows: use another -dir", dir, s.Rows, n)
+		}
+		fmt.Fprintf(stdout, "reusing the rows stored in %s\n", dir)
+		return s, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return s, err
+	}
+	fmt.Fprintf(stdout, "storing %d rows in %s …\n", n, dir)
+	job, stored, insertTime, err := seed(dir, n, batch)
+	if err != nil {
+		return s, err
+	}
+	s = seeded{Job: job, Rows: n, StoredBytes: stored, InsertSeconds: insertTime.Seconds()}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return s, err
+	}
+	return s, os.WriteFile(path, b, 0o644)
 }
 
 // seed stores n rows for one finished job and returns its id, the bytes of
@@ -365,38 +453,103 @@ func peakRSSKB() (int64, error) {
 	return 0, errors.New("no VmHWM in /proc/self/status")
 }
 
-// report renders the "## Exports" section.
-func report(n, stored int64, insertTime time.Duration, dbSize int64, results []result) string {
+// report renders the section: medians and ranges over the runs, and with a
+// reference, its figures and the ratios of this build's to them.
+func report(db seeded, dbSize int64, runs int, withRef bool, all []formatRuns) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Exports\n\n")
-	fmt.Fprintf(&b, "`go run ./bench/export -rows %d` (%s): %d Google-Maps-like rows (%.0f MB of row JSON, %d B a row on average;\n",
-		n, time.Now().UTC().Format("2006-01-02"), n, mb(stored), stored/max(n, 1))
+	cmd := fmt.Sprintf("go run ./bench/export -rows %d -runs %d", db.Rows, runs)
+	heading := "## Exports\n\n"
+	if withRef {
+		cmd += " -reference <a build of bench/export from main>"
+		heading = "## Exports (issue 11)\n\n"
+	}
+	b.WriteString(heading)
+	fmt.Fprintf(&b, "`%s` (%s): %d Google-Maps-like rows (%.0f MB of row JSON, %d B a row on average;\n",
+		cmd, time.Now().UTC().Format("2006-01-02"), db.Rows, mb(db.StoredBytes), db.StoredBytes/max(db.Rows, 1))
 	fmt.Fprintf(&b, "nested coordinates, string arrays, opening hours as an array of objects) stored through the SQLite store in\n")
-	fmt.Fprintf(&b, "%.0f s (%.0f rows/s, database file %.0f MB), then downloaded once per format through the real HTTP handler\n",
-		insertTime.Seconds(), float64(n)/insertTime.Seconds(), mb(dbSize))
-	fmt.Fprintf(&b, "(a signed `/exports/` link over loopback, body discarded), each format in a fresh process.\n")
-	fmt.Fprintf(&b, "Peak RSS is that process's VmHWM: server, database and client together; \"before\" is VmHWM just before the request.\n\n")
-	fmt.Fprintf(&b, "| format | output | time | rows/s | MB/s of rows | MB/s of output | peak RSS | before | load avg at start |\n")
-	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %.1f MB | %.1f s | %.0f | %.1f | %.1f | %.1f MB | %.1f MB | %s |\n", r.Format, mb(r.Bytes), r.Seconds,
-			float64(r.Rows)/r.Seconds, mb(stored)/r.Seconds, mb(r.Bytes)/r.Seconds, kbToMB(r.PeakRSSKB), kbToMB(r.BaseRSSKB), r.Load)
+	fmt.Fprintf(&b, "%.0f s (%.0f rows/s, database file %.0f MB), then downloaded through the real HTTP handler (a signed\n",
+		db.InsertSeconds, float64(db.Rows)/db.InsertSeconds, mb(dbSize))
+	fmt.Fprintf(&b, "`/exports/` link over loopback, body discarded), %d times per format, each export in a fresh process", runs)
+	if withRef {
+		b.WriteString(",\nthis build's and the reference's in turn over the same database")
+	}
+	b.WriteString(".\nPeak RSS is that process's VmHWM: server, database and client together; \"before\" is VmHWM just before the\n" +
+		"request. Figures are the median and (range) of the runs.\n\n")
+	if withRef {
+		b.WriteString("| format | output | peak RSS | peak RSS, reference | ratio | time | time, reference | ratio | load avg |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+		for _, fr := range all {
+			cur, ref := fr.runs[0], fr.runs[1]
+			peak, refPeak := spread(cur, peakMB), spread(ref, peakMB)
+			secs, refSecs := spread(cur, seconds), spread(ref, seconds)
+			fmt.Fprintf(&b, "| %s | %.1f MB (reference %.1f MB) | %s MB | %s MB | %.2f | %s s | %s s | %.2f | %s |\n",
+				fr.format, mb(cur[0].Bytes), mb(ref[0].Bytes), peak, refPeak, peak.median/refPeak.median,
+				secs, refSecs, secs.median/refSecs.median, loads(append(cur, ref...)))
+		}
+	} else {
+		b.WriteString("| format | output | time | rows/s | MB/s of rows | MB/s of output | peak RSS | before | load avg |\n")
+		b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+		for _, fr := range all {
+			cur := fr.runs[0]
+			secs := spread(cur, seconds)
+			fmt.Fprintf(&b, "| %s | %.1f MB | %s s | %.0f | %.1f | %.1f | %s MB | %s MB | %s |\n", fr.format, mb(cur[0].Bytes), secs,
+				float64(db.Rows)/secs.median, mb(db.StoredBytes)/secs.median, mb(cur[0].Bytes)/secs.median,
+				spread(cur, peakMB), spread(cur, baseMB), loads(cur))
+		}
 	}
 	fmt.Fprintf(&b, "\nMachine: %s, %d CPUs (nproc), %s, %s %s/%s.\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	b.WriteString(reportNotes)
 	return b.String()
 }
 
+func peakMB(r result) float64  { return kbToMB(r.PeakRSSKB) }
+func baseMB(r result) float64  { return kbToMB(r.BaseRSSKB) }
+func seconds(r result) float64 { return r.Seconds }
+
+// stats is a median and a range.
+type stats struct{ median, low, high float64 }
+
+func (s stats) String() string {
+	if s.low == s.high {
+		return fmt.Sprintf("%.1f", s.median)
+	}
+	return fmt.Sprintf("%.1f (%.1f–%.1f)", s.median, s.low, s.high)
+}
+
+// spread is the median and range of one figure of rs.
+func spread(rs []result, figure func(result) float64) stats {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = figure(r)
+	}
+	slices.Sort(v)
+	m := v[len(v)/2]
+	if len(v)%2 == 0 {
+		m = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return stats{median: m, low: v[0], high: v[len(v)-1]}
+}
+
+// loads is the range of the load averages the runs started at.
+func loads(rs []result) string {
+	s := spread(rs, func(r result) float64 { return r.Load })
+	if s.low == s.high {
+		return fmt.Sprintf("%.2f", s.low)
+	}
+	return fmt.Sprintf("%.2f–%.2f", s.low, s.high)
+}
+
 // reportNotes ends the section.
 const reportNotes = "\nNotes: CSV and XLSX read the rows twice (the column set first, keeping only names), so they cost two walks of the\n" +
-	"database. The XLSX peak is mostly excelize's StreamWriter, which holds up to 16 MiB of sheet XML before moving it to a\n" +
-	"temporary file (as large as the uncompressed sheet); the workbook is then zipped straight into the response. The\n" +
-	"throughput depends on how busy the machine is (see the load column); `go test ./export -bench Write` measures the\n" +
-	"writers alone, without the database.\n"
+	"database. The XLSX writer turns each row into sheet XML and compresses it straight into the zip archive it streams\n" +
+	"out (no sheet in memory, no temporary file). About 16 MB of each peak is the binary itself (file-backed pages) and\n" +
+	"the rest mostly the Go heap and SQLite's cache, flat over the export. The throughput depends on how busy the machine\n" +
+	"is (see the load column); `go test ./export -bench Write` measures the writers alone, without the database.\n"
 
-// writeSection puts section into the markdown file path in place of its
-// "## Exports" section, or at its end; the rest of the file is kept.
-func writeSection(path, section string) error {
+// writeSection puts section into the markdown file path in place of the
+// section under heading (a line such as "## Exports\n"), or at its end; the
+// rest of the file is kept.
+func writeSection(path, heading, section string) error {
 	old, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		old = []byte("# Benchmarks\n")
@@ -404,7 +557,6 @@ func writeSection(path, section string) error {
 		return err
 	}
 	text := string(old)
-	const heading = "## Exports\n"
 	if i := strings.Index(text, heading); i >= 0 && (i == 0 || text[i-1] == '\n') {
 		end := len(text)
 		if j := strings.Index(text[i+len(heading):], "\n## "); j >= 0 {
@@ -420,15 +572,16 @@ func writeSection(path, section string) error {
 
 // loadAverage is the 1-minute load average, which says how much the
 // machine was shared during a run.
-func loadAverage() string {
+func loadAverage() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
-		return "?"
+		return 0
 	}
 	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
+		v, _ := strconv.ParseFloat(f[0], 64)
+		return v
 	}
-	return "?"
+	return 0
 }
 
 func cpuModel() string {

@@ -14,7 +14,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,9 +28,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trawlhq/trawl/bench/internal/trawlproc"
 )
 
-const apiKey = "trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae"
+const apiKey = trawlproc.APIKey
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -77,10 +78,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	for range *jobs {
 		var rec struct{ ID int64 }
-		if err := call(ctx, client, "POST", base+"/scrapers/crawler/jobs", body, &rec); err != nil {
+		if err := trawlproc.Call(ctx, client, "POST", base+"/scrapers/crawler/jobs", body, &rec); err != nil {
 			return err
 		}
-		if err := call(ctx, client, "DELETE", fmt.Sprintf("%s/scrapers/jobs/%d", base, rec.ID), "", nil); err != nil {
+		if err := trawlproc.Call(ctx, client, "DELETE", fmt.Sprintf("%s/scrapers/jobs/%d", base, rec.ID), "", nil); err != nil {
 			return err
 		}
 	}
@@ -167,28 +168,6 @@ func list(ctx context.Context, client *http.Client, url string) (int64, error) {
 		return n, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return n, err
-}
-
-func call(ctx context.Context, client *http.Client, method, url, body string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("x-api-key", apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s %s: %s %s", method, url, resp.Status, raw)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(raw, out)
 }
 
 // status reads a kB figure from /proc/pid/status.

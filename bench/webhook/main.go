@@ -77,12 +77,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "length of the latency run")
 	fs.IntVar(&o.hostConcurrency, "host-concurrency", 8, "deliveries in flight to one host (serve: --webhook-host-concurrency)")
 	fs.IntVar(&o.workers, "workers", 32, "first-attempt delivery workers; retries get half (serve: --webhook-workers)")
-	fs.DurationVar(&o.fetchCooldown, "fetch-cooldown", 20*time.Millisecond, "River FetchCooldown (serve: 20ms)")
-	fs.DurationVar(&o.fetchPollInterval, "fetch-poll-interval", 200*time.Millisecond, "River FetchPollInterval (serve: 200ms)")
+	fs.DurationVar(&o.fetchCooldown, "fetch-cooldown", engine.DefaultFetchCooldown, "River FetchCooldown (serve's default)")
+	fs.DurationVar(&o.fetchPollInterval, "fetch-poll-interval", engine.DefaultFetchPollInterval, "River FetchPollInterval (serve's default)")
 	fs.DurationVar(&o.promoteInterval, "promote-interval", engine.DefaultPromoteInterval, "how often scheduled River jobs are made available")
 	fs.IntVar(&o.bodyBytes, "body-bytes", 1024, "approximate size of each webhook body")
 	fs.IntVar(&o.runs, "runs", 3, "times to repeat the whole measurement")
-	phases := fs.String("phases", "throughput,latency,ceiling", "which measurements to make, comma-separated")
+	phases := fs.String("phases", "throughput,river,latency,ceiling", "which measurements to make, comma-separated (river: River alone, the throughput run's reference)")
 	fs.DurationVar(&o.maxWait, "max-wait", 5*time.Minute, "longest wait for deliveries to finish after the last commit")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the first throughput run to this file")
 	fs.BoolVar(&o.verbose, "v", false, "log the delivery path's warnings to stderr")
@@ -93,7 +93,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	o.phases = map[string]bool{}
 	for p := range strings.SplitSeq(*phases, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "throughput", "latency", "ceiling":
+		case "throughput", "river", "latency", "ceiling":
 			o.phases[p] = true
 		case "":
 		default:
@@ -112,6 +112,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 // result is one run's measurements; a phase not run is zero.
 type result struct {
 	tp                    throughput
+	river                 throughput // River alone, the reference of tp
 	lat                   latency
 	ceil                  ceiling
 	loadBefore, loadAfter string // 1-minute load average: the machine is shared
@@ -143,6 +144,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			if r.tp, err = runThroughput(ctx, o, rcv, log, profile); err != nil {
 				return fmt.Errorf("run %d: throughput: %w", i+1, err)
+			}
+		}
+		if o.phases["river"] {
+			if r.river, err = runRiver(ctx, o, rcv, log); err != nil {
+				return fmt.Errorf("run %d: River alone: %w", i+1, err)
 			}
 		}
 		if o.phases["latency"] {

@@ -4,16 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	neturl "net/url"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/bench/internal/trawlproc"
 	"github.com/trawlhq/trawl/egress"
 	"github.com/trawlhq/trawl/engine"
 	"github.com/trawlhq/trawl/jobs"
@@ -23,8 +22,6 @@ import (
 	"github.com/trawlhq/trawl/store/postgres"
 	"github.com/trawlhq/trawl/store/sqlite"
 	"github.com/trawlhq/trawl/webhook"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 )
 
 // path is trawl's real delivery path on a fresh SQLite database in a
@@ -57,25 +54,7 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 			p.close()
 		}
 	}()
-	if o.databaseURL != "" {
-		url, drop, err := freshDatabase(ctx, o.databaseURL)
-		if err != nil {
-			return nil, err
-		}
-		p.dropDB = drop
-		pg, err := postgres.Open(ctx, url, nil)
-		if err != nil {
-			return nil, err
-		}
-		p.db, p.pool = pg, pg.SQL
-	} else {
-		lite, err := sqlite.Open(dir, nil)
-		if err != nil {
-			return nil, err
-		}
-		p.db, p.pool = lite, lite.Write
-	}
-	if err := p.db.Migrate(ctx, log); err != nil {
+	if p.db, p.pool, p.dropDB, err = openDB(ctx, o, dir, log); err != nil {
 		return nil, err
 	}
 
@@ -128,6 +107,37 @@ func newPath(ctx context.Context, o *options, url string, log *slog.Logger) (_ *
 		Input: json.RawMessage(`{}`), Params: json.RawMessage(`{}`), Webhook: &trawl.Webhook{URL: url}}
 	err = p.db.InTx(ctx, func(tx store.Tx) error { return tx.CreateJob(p.job) })
 	return p, err
+}
+
+// openDB opens and migrates a fresh database: SQLite in dir, or a new
+// database on the PostgreSQL server of o.databaseURL, dropped by drop.
+func openDB(ctx context.Context, o *options, dir string, log *slog.Logger) (db benchDB, pool *sql.DB, drop func(), err error) {
+	if o.databaseURL != "" {
+		url, dropDB, err := trawlproc.FreshDatabase(ctx, o.databaseURL, "trawl_bench_webhook")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		pg, err := postgres.Open(ctx, url, nil)
+		if err != nil {
+			dropDB()
+			return nil, nil, nil, err
+		}
+		db, pool, drop = pg, pg.SQL, dropDB
+	} else {
+		lite, err := sqlite.Open(dir, nil)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		db, pool = lite, lite.Write
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		_ = db.Close()
+		if drop != nil {
+			drop()
+		}
+		return nil, nil, nil, err
+	}
+	return db, pool, drop, nil
 }
 
 // newEvent builds a data event of the path's job whose body is about
@@ -270,9 +280,9 @@ func (o *timedStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	return o.db.InTx(ctx, fn)
 }
 
-func (o *timedStore) Delivery(ctx context.Context, id string) (*store.Delivery, error) {
+func (o *timedStore) Delivery(ctx context.Context, ids ...string) (*store.Delivery, error) {
 	defer o.s.read.since(time.Now())
-	return o.db.Delivery(ctx, id)
+	return o.db.Delivery(ctx, ids...)
 }
 
 func (o *timedStore) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
@@ -300,29 +310,4 @@ func (m metricsSource) JobCounts(ctx context.Context) (map[string]int64, error) 
 
 func (m metricsSource) QueueDepth(ctx context.Context) (map[[2]string]int64, error) {
 	return engine.QueueDepth(ctx, m.db)
-}
-
-// freshDatabase creates an empty database on the PostgreSQL server at base
-// and returns its URL and a func that drops it.
-func freshDatabase(ctx context.Context, base string) (string, func(), error) {
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		return "", nil, err
-	}
-	name := fmt.Sprintf("trawl_bench_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		return "", nil, fmt.Errorf("create bench database: %w", err)
-	}
-	u, err := neturl.Parse(base)
-	if err != nil {
-		_ = admin.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	drop := func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
-	}
-	return u.String(), drop, nil
 }

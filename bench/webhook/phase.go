@@ -27,7 +27,25 @@ type throughput struct {
 	commitDur time.Duration // first commit to last commit
 	lastTwoXX time.Duration // first commit to the last 2xx
 	recorded  time.Duration // first commit to the last attempt recorded, 0 if not all were
+	cpu       time.Duration // CPU time of this process during the run
+	serverCPU time.Duration // CPU time of the PostgreSQL server during the run
 	diag      diagnostics
+}
+
+// cpuPer is the process's CPU time per delivered event.
+func (t throughput) cpuPer() time.Duration {
+	if t.received == 0 {
+		return 0
+	}
+	return t.cpu / time.Duration(t.received)
+}
+
+// serverCPUPer is the PostgreSQL server's CPU time per delivered event.
+func (t throughput) serverCPUPer() time.Duration {
+	if t.received == 0 {
+		return 0
+	}
+	return t.serverCPU / time.Duration(t.received)
 }
 
 // rate is deliveries per second from the first commit to the last 2xx.
@@ -43,7 +61,7 @@ type diagnostics struct {
 	send         time.Duration // mean HTTP attempt
 	attempts     int64
 	notDelivered int64 // attempts that did not end delivered
-	snoozes      int64 // attempts that stepped aside for want of a host slot
+	jobs         int64 // delivery jobs run: each reads its batch of events once
 }
 
 func (p *path) diagnostics(w *writerWatch) diagnostics {
@@ -58,9 +76,7 @@ func (p *path) diagnostics(w *writerWatch) diagnostics {
 		send:         s.send.mean(),
 		attempts:     s.send.n.Load(),
 		notDelivered: s.other.Load(),
-		// A worker reads the delivery just before it asks for a host slot;
-		// every read that led to no attempt was a snooze.
-		snoozes: s.read.n.Load() - s.send.n.Load(),
+		jobs:         s.read.n.Load(),
 	}
 }
 
@@ -146,6 +162,7 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 		defer pprof.StopCPUProfile()
 	}
 
+	cpu, server := cpuTime(), serverCPU()
 	var first time.Time
 	for i := 0; i < len(events); i += o.batch {
 		if err := p.commit(ctx, events[i:min(i+o.batch, len(events))]); err != nil {
@@ -167,6 +184,10 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 	arrived, dups, last := rcv.snapshot()
 	res.received, res.dups = len(arrived), dups
 	res.lastTwoXX = last.Sub(first)
+	res.cpu = cpuTime() - cpu
+	if o.databaseURL != "" {
+		res.serverCPU = serverCPU() - server
+	}
 	res.diag = p.diagnostics(watch)
 	return res, nil
 }

@@ -17,7 +17,7 @@ func printHeader(w io.Writer, o *options) {
 		runtime.NumCPU(), cpuModel(), memTotal(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "path: %d workers (+%d retry), host concurrency %d, FetchCooldown %v, FetchPollInterval %v, promote every %v, body ~%d B",
 		o.workers, max(1, o.workers/2), o.hostConcurrency, o.fetchCooldown, o.fetchPollInterval, o.promoteInterval, o.bodyBytes)
-	fmt.Fprintf(w, "\nruns: %d × (throughput %d events in transactions of %d; latency %d events/s for %v; ceiling %d requests)\n\n",
+	fmt.Fprintf(w, "\nruns: %d × (throughput %d events in transactions of %d; River alone as many; latency %d events/s for %v; ceiling %d requests)\n\n",
 		o.runs, o.events, o.batch, o.rate, o.duration, o.events)
 }
 
@@ -32,8 +32,17 @@ func printRun(w io.Writer, n int, r result) {
 		} else {
 			fmt.Fprintf(w, "; NOT all recorded")
 		}
-		fmt.Fprintf(w, "; commits took %v; %d duplicate requests)\n", t.commitDur.Round(time.Millisecond), t.dups)
+		fmt.Fprintf(w, "; commits took %v; %d duplicate requests; CPU %v a delivery)\n", t.commitDur.Round(time.Millisecond),
+			t.dups, us(t.cpuPer()))
 		printDiag(w, t.diag)
+	}
+	if t := r.river; t.events > 0 {
+		fmt.Fprintf(w, "  River alone: %.0f POSTs/s (%d/%d received in %v after the first commit; commits took %v; CPU %v a POST)",
+			t.rate(), t.received, t.events, t.lastTwoXX.Round(time.Millisecond), t.commitDur.Round(time.Millisecond), us(t.cpuPer()))
+		if r.tp.events > 0 {
+			fmt.Fprintf(w, "; trawl ÷ River alone %.2f", r.tp.rate()/t.rate())
+		}
+		fmt.Fprintln(w)
 	}
 	if l := r.lat; l.offered > 0 {
 		fmt.Fprintf(w, "  latency: %d/%d received; %.0f events/s offered, %.1f per transaction; commit→2xx p50 %v p90 %v p99 %v max %v; %d duplicate requests\n",
@@ -51,9 +60,9 @@ func printRun(w io.Writer, n int, r result) {
 }
 
 func printDiag(w io.Writer, d diagnostics) {
-	fmt.Fprintf(w, "    where: writer connection in use %.0f%% of the time, waited for %d times, %v in all; worker means: delivery read (event, job, account) %v, HTTP attempt %v, record tx %v (wait included); %d attempts, %d not delivered, %d snoozed for a host slot\n",
+	fmt.Fprintf(w, "    where: writer connection in use %.0f%% of the time, waited for %d times, %v in all; worker means: delivery read (events, job, account) %v, HTTP attempt %v, record tx %v (wait included); %d attempts in %d delivery jobs, %d not delivered\n",
 		d.writerBusy*100, d.writerWaits, d.writerWaited.Round(time.Millisecond), us(d.read), us(d.send), us(d.record),
-		d.attempts, d.notDelivered, d.snoozes)
+		d.attempts, d.jobs, d.notDelivered)
 }
 
 // printSummary prints the median and spread of each measurement as a
@@ -74,6 +83,23 @@ func printSummary(w io.Writer, o *options, rs []result) {
 				}
 				return perSecond(r.tp.events, r.tp.recorded)
 			}, ""})
+	}
+	if o.phases["throughput"] {
+		rows = append(rows, row{"CPU per delivery, µs (this process)", func(r result) float64 { return usf(r.tp.cpuPer()) }, ""})
+		if o.databaseURL != "" {
+			rows = append(rows, row{"CPU per delivery, µs (this process + PostgreSQL)", func(r result) float64 {
+				return usf(r.tp.cpuPer() + r.tp.serverCPUPer())
+			}, ""})
+		}
+	}
+	if o.phases["river"] {
+		rows = append(rows, row{"River alone (reference), POSTs/s", func(r result) float64 { return r.river.rate() }, ""},
+			row{"River alone, CPU per POST, µs (+ PostgreSQL's)", func(r result) float64 {
+				return usf(r.river.cpuPer() + r.river.serverCPUPer())
+			}, ""})
+		if o.phases["throughput"] {
+			rows = append(rows, row{"ratio delivered/s ÷ River alone", func(r result) float64 { return r.tp.rate() / r.river.rate() }, "x"})
+		}
 	}
 	if o.phases["ceiling"] {
 		rows = append(rows, row{fmt.Sprintf("bare net/http ceiling, requests/s (%d in flight)", min(o.workers, o.hostConcurrency)),
@@ -120,6 +146,8 @@ func num(v float64, unit string) string {
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func usf(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,9 @@ type database interface {
 	JobCounts(ctx context.Context) (map[string]int64, error)
 	// TasksInFlight counts an account's tasks queued or running.
 	TasksInFlight(ctx context.Context, accountID int64) (int64, error)
+	// WriterStats reports the writer's waits and connections, for the
+	// metrics (store/sqlite and store/postgres stats.go).
+	WriterStats() sql.DBStats
 	// Path names the database for logs, without credentials.
 	Path() string
 	Migrate(ctx context.Context, log *slog.Logger) error

@@ -31,6 +31,7 @@ type serveCmd struct {
 	pageFlags
 	browserFlags
 	scraperFlags
+	pprofFlags
 	politenessFlags
 	Addr                   string        `name:"addr" env:"TRAWL_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (port 0 picks a free port)."`
 	APIKey                 string        `name:"api-key" env:"TRAWL_API_KEY" help:"Make sure this API key exists. Unset: the first start creates one and prints it once."`
@@ -90,6 +91,11 @@ func (c *serveCmd) Run(e *env) error {
 			return fmt.Errorf("--api-key (TRAWL_API_KEY) is too weak: %w", err)
 		}
 	}
+	if c.PprofAddr != "" {
+		if err := c.checkAddr(); err != nil {
+			return err
+		}
+	}
 	ctx, log := e.ctx, e.log.With("role", c.Role)
 
 	db, err := openDB(ctx, c.dbFlags, log)
@@ -140,13 +146,15 @@ func (c *serveCmd) Run(e *env) error {
 	})
 	defer hookClient.CloseIdleConnections()
 
+	mx := metrics.New(metricsSource{db}, log)
+	mx.WatchWriter(db.WriterStats)
 	slots := sharedSlots(db, c.DatabaseURL)
-	fetcher := scrape.NewFetcher(limits.options(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies}, slots))
+	fetcher := scrape.NewFetcher(limits.options(scrape.FetcherOptions{Client: scrapeClient, UserAgent: userAgent, Proxies: proxies,
+		Observer: mx}, slots))
 	googleMaps, err := googlemaps.New(fetcher, c.GoogleMapsURL)
 	if err != nil {
 		return fmt.Errorf("--google-maps-url (TRAWL_GOOGLE_MAPS_URL): %w", err)
 	}
-	mx := metrics.New(metricsSource{db}, log)
 	pool, err := c.startBrowser(ctx, log, fetcher, proxies, mx, c.AllowPrivateNetworks)
 	if err != nil {
 		return err
@@ -165,7 +173,8 @@ func (c *serveCmd) Run(e *env) error {
 	contactsScraper := contacts.New(fetcher)
 	contactsScraper.Renderer = renderer(pool)
 	more, endpoints, err := c.scraperFlags.build(fetcher, googleMaps, func(ua string) *scrape.Fetcher {
-		return scrape.NewFetcher(limits.options(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies}, slots))
+		return scrape.NewFetcher(limits.options(scrape.FetcherOptions{Client: scrapeClient, UserAgent: ua, Proxies: proxies,
+			Observer: mx}, slots))
 	})
 	if err != nil {
 		return err
@@ -263,6 +272,7 @@ func (c *serveCmd) Run(e *env) error {
 			Usage:          usageStore(db),
 			Rendering:      renderingStatus(pool),
 			Endpoints:      endpoints,
+			Observer:       mx,
 		}
 		console = newConsole(db, hooks, svc, scrapers, signer, publicURL, exportKey, httpapi.JobEncoder(api), log)
 		api.Events = console.Events()
@@ -279,6 +289,11 @@ func (c *serveCmd) Run(e *env) error {
 		srv.RegisterOnShutdown(console.Close) // open event streams end, so the drain need not wait for them
 	}
 
+	stopPprof, err := c.startPprof(log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func TestAttemptBesideJobLock(t *testing.T) {
 			return err
 		}
 		e.JobID = j.ID
-		return tx.InsertEvent(e)
+		return tx.InsertEvents(e)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,8 +19,6 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/trawlhq/trawl/store/sqlstore"
-
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 //go:embed migrations/*.sql
@@ -36,6 +34,7 @@ type DB struct {
 	Write *sql.DB
 	read  *sql.DB
 	path  string
+	hub   *notifyHub
 }
 
 // Open opens (creating if needed) the database in dir. It does not migrate:
@@ -50,10 +49,11 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 		pragmas.Add("_pragma", p)
 	}
 	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
-	write, err := sql.Open("sqlite", writeDSN)
+	wc, err := newCachingConnector(writeDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	write := sql.OpenDB(wc)
 	// One writer: SQLite allows one at a time, and River's SQLite driver needs
 	// it so that its own statements never meet SQLITE_BUSY.
 	write.SetMaxOpenConns(1)
@@ -61,11 +61,12 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 
 	pragmas.Add("_pragma", "query_only(1)")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	rc, err := newCachingConnector("file:" + path + "?" + pragmas.Encode())
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
+	read := sql.OpenDB(rc)
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 
@@ -79,14 +80,18 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 		Write: write,
 		read:  read,
 		path:  path,
+		hub:   newNotifyHub(),
 	}, nil
 }
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
-// RiverDriver is River's driver on the single writer connection.
-func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(db.Write) }
+// RiverDriver is River's driver on the single writer connection, with its
+// notifications passed in memory (see notifyHub).
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	return &riverDriver{Driver: riversqlite.New(db.Write), hub: db.hub}
+}
 
 // Migrate brings trawl's schema and River's up to date.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,35 +52,80 @@ func eventFields() (*trawl.Event, []any, func() error) {
 	}
 }
 
-// InsertEvent implements store.Tx.
-func (tx *Tx) InsertEvent(e *trawl.Event) error {
+// insertChunk bounds the rows of one INSERT: SQLite allows 32,766 bound
+// values to a statement, PostgreSQL 65,535.
+const insertChunk = 500
+
+// InsertEvents implements store.Tx: one statement per 500 events.
+func (tx *Tx) InsertEvents(es ...*trawl.Event) error {
+	for chunk := range slices.Chunk(es, insertChunk) {
+		if err := tx.insertEvents(chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) insertEvents(es []*trawl.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
 	// Events of one transaction share its clock; a microsecond per event keeps
 	// their creation order visible in Events.
-	e.CreatedAt = tx.now.Add(time.Duration(tx.events) * time.Microsecond)
-	tx.events++
-	if e.State == "" {
-		e.State = trawl.EventPending
+	args := make([]any, 0, 10*len(es))
+	for _, e := range es {
+		e.CreatedAt = tx.now.Add(time.Duration(tx.events) * time.Microsecond)
+		tx.events++
+		if e.State == "" {
+			e.State = trawl.EventPending
+		}
 	}
 	// PostgreSQL numbers events from a sequence; on SQLite the single writer
 	// numbers them itself.
 	if tx.db.dialect.Postgres {
-		err := tx.tx.QueryRow(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, nextval('events_seq_seq'), ?, ?, ?, ?, ?, ?, ?, ?)
-			RETURNING seq`), e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
-			nullMicros(e.DeliveredAt)).Scan(&e.Seq)
+		row := "(?, nextval('events_seq_seq'), ?, ?, ?, ?, ?, ?, ?, ?)"
+		for _, e := range es {
+			args = append(args, e.ID, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts,
+				micros(e.CreatedAt), nullMicros(e.DeliveredAt))
+		}
+		rows, err := tx.tx.Query(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES `+
+			strings.TrimSuffix(strings.Repeat(row+", ", len(es)), ", ")+` RETURNING id, seq`), args...)
 		if err != nil {
-			return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
+			return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
+		}
+		defer rows.Close()
+		byID := make(map[string]*trawl.Event, len(es))
+		for _, e := range es {
+			byID[e.ID] = e
+		}
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
+			}
+			if e := byID[id]; e != nil {
+				e.Seq = seq
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
 		}
 		return nil
 	}
-	seq, err := tx.nextEventSeq()
-	if err != nil {
-		return err
+	for _, e := range es {
+		seq, err := tx.nextEventSeq()
+		if err != nil {
+			return err
+		}
+		e.Seq = seq
+		args = append(args, e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts,
+			micros(e.CreatedAt), nullMicros(e.DeliveredAt))
 	}
-	e.Seq = seq
-	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts, micros(e.CreatedAt),
-		nullMicros(e.DeliveredAt)); err != nil {
-		return fmt.Errorf("insert event of job %d: %w", e.JobID, err)
+	row := "(" + list(10) + ")"
+	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES `+
+		strings.TrimSuffix(strings.Repeat(row+", ", len(es)), ", ")), args...); err != nil {
+		return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
 	}
 	return nil
 }
@@ -169,18 +215,7 @@ func (tx *Tx) FindEvents(jobID int64, f store.EventFilter) ([]*trawl.Event, erro
 	if err != nil {
 		return nil, fmt.Errorf("find events of job %d: %w", jobID, err)
 	}
-	defer rows.Close()
-	var out []*trawl.Event
-	for rows.Next() {
-		e := &trawl.Event{}
-		var created int64
-		if err := rows.Scan(&e.ID, &e.Seq, &e.AccountID, &e.JobID, &e.Type, &e.State, &e.Attempts, &created); err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		e.CreatedAt = fromMicros(created)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanLightEvents(rows)
 }
 
 // Event implements store.Tx.
@@ -263,64 +298,6 @@ func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limi
 		return nil, fmt.Errorf("list events of account %d: %w", accountID, err)
 	}
 	return scanEvents(rows)
-}
-
-// Delivery implements store.Store. It runs for every attempt, so on SQLite
-// (whose driver parses every statement it is given) its statement is
-// prepared once per connection; PostgreSQL's driver caches statements
-// itself.
-func (db *DB) Delivery(ctx context.Context, eventID string) (*store.Delivery, error) {
-	stmt, query, err := db.deliveryStmt(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var row *sql.Row
-	if stmt == nil {
-		row = db.read.QueryRowContext(ctx, query, eventID)
-	} else {
-		row = stmt.QueryRowContext(ctx, eventID)
-	}
-	e, eventDest, finishEvent := eventFields()
-	j, jobDest, finishJob := db.jobFields()
-	a, accountDest, finishAccount := db.accountFields()
-	var gone sql.NullInt64
-	dest := append(append(append(eventDest, jobDest...), accountDest...), &gone)
-	if err := row.Scan(dest...); errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("event", eventID)
-	} else if err != nil {
-		return nil, fmt.Errorf("read delivery of event %s: %w", eventID, err)
-	}
-	if err := errors.Join(finishEvent(), finishJob(), finishAccount()); err != nil {
-		return nil, err
-	}
-	return &store.Delivery{Event: e, Job: j, Account: a, GoneAt: fromNullMicros(gone)}, nil
-}
-
-// deliveryStmt returns the query of Delivery and, on SQLite, its
-// statement prepared once on the read pool (nil on PostgreSQL).
-func (db *DB) deliveryStmt(ctx context.Context) (*sql.Stmt, string, error) {
-	db.stmtMu.Lock()
-	defer db.stmtMu.Unlock()
-	if db.deliveryQuery == "" {
-		cols := func(prefix, list string) string {
-			parts := strings.Split(list, ",")
-			for i, p := range parts {
-				parts[i] = prefix + strings.TrimSpace(p)
-			}
-			return strings.Join(parts, ", ")
-		}
-		db.deliveryQuery = db.q(`SELECT ` + cols("e.", eventColumns) + `, ` + cols("j.", jobColumns) + `, ` +
-			cols("a.", accountColumns) + `, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
-			JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id = ?`)
-	}
-	if db.delivery == nil && !db.dialect.Postgres {
-		stmt, err := db.read.PrepareContext(ctx, db.deliveryQuery)
-		if err != nil {
-			return nil, "", fmt.Errorf("prepare the delivery read: %w", err)
-		}
-		db.delivery = stmt
-	}
-	return db.delivery, db.deliveryQuery, nil
 }
 
 // Events implements store.Store.

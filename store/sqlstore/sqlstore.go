@@ -44,9 +44,8 @@ type DB struct {
 	queue   atomic.Pointer[store.Queue]
 	box     atomic.Pointer[secret.Box]
 
-	// The delivery read, built (and on SQLite prepared) once, on first use.
-	stmtMu        sync.Mutex
-	delivery      *sql.Stmt
+	// The delivery read, built once.
+	deliveryOnce  sync.Once
 	deliveryQuery string
 
 	// The last event number given out, on a database with a single writer.
@@ -147,12 +146,6 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	db.stmtMu.Lock()
-	if db.delivery != nil {
-		_ = db.delivery.Close()
-		db.delivery = nil
-	}
-	db.stmtMu.Unlock()
 	err := db.read.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.write.Close())

@@ -38,6 +38,27 @@ func (db *DB) Usage(ctx context.Context, accountID int64) (*trawl.Usage, error) 
 	return u, nil
 }
 
+// QuotaExhausted reports whether accountID has reached its credit quota. It
+// runs before every job is created, so an account without a quota (most)
+// costs one read of one row; only one with a quota has its jobs' credits
+// added up.
+func (db *DB) QuotaExhausted(ctx context.Context, accountID int64) (bool, error) {
+	var quota sql.NullInt64
+	var sync int64
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT sync_credits, credit_quota FROM account_usage WHERE account_id = ?`),
+		accountID).Scan(&sync, &quota)
+	if err == sql.ErrNoRows || (err == nil && !quota.Valid) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("read quota of account %d: %w", accountID, err)
+	}
+	u, err := db.Usage(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	return u.Exhausted(), nil
+}
+
 // SetCreditQuota sets accountID's credit quota; nil removes it. An unknown
 // account is ENOTFOUND.
 func (db *DB) SetCreditQuota(ctx context.Context, accountID int64, quota *int64) error {

@@ -55,10 +55,10 @@ func testChangeFeed(t *testing.T, s store.Store) {
 	err = s.InTx(ctx(t), func(tx store.Tx) error {
 		evA = &trawl.Event{ID: trawl.NewUUID(), AccountID: a.ID, JobID: ja.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{"a":1}`)}
 		evB = &trawl.Event{ID: trawl.NewUUID(), AccountID: b.ID, JobID: jb.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{"b":1}`)}
-		if err := tx.InsertEvent(evA); err != nil {
+		if err := tx.InsertEvents(evA); err != nil {
 			return err
 		}
-		if err := tx.InsertEvent(evB); err != nil {
+		if err := tx.InsertEvents(evB); err != nil {
 			return err
 		}
 		if err := tx.RecordAttempt(&trawl.DeliveryAttempt{EventID: evA.ID, JobID: ja.ID, Attempt: 1, StatusCode: 500, ErrorClass: "http_status"}); err != nil {

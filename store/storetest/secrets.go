@@ -151,7 +151,7 @@ func testSecretsAtRest(t *testing.T, s store.Store) {
 func mustEvent(t *testing.T, s store.Store, job *trawl.Job) *trawl.Event {
 	t.Helper()
 	e := &trawl.Event{ID: trawl.NewUUID(), AccountID: job.AccountID, JobID: job.ID, Type: trawl.EventJobStarted, Payload: []byte(`{}`)}
-	if err := s.InTx(ctx(t), func(tx store.Tx) error { return tx.InsertEvent(e) }); err != nil {
+	if err := s.InTx(ctx(t), func(tx store.Tx) error { return tx.InsertEvents(e) }); err != nil {
 		t.Fatalf("insert event: %v", err)
 	}
 	return e

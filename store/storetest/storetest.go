@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		"StartTask":            testStartTask,
 		"ChangeFeed":           testChangeFeed,
 		"SecretsAtRest":        testSecretsAtRest,
+		"DeliveryBatch":        testDeliveryBatch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -328,7 +329,7 @@ func testEventsAndAttempts(t *testing.T, s store.Store) {
 	err := s.InTx(ctx(t), func(tx store.Tx) error {
 		for _, typ := range []string{trawl.EventJobStarted, trawl.EventDataScraped, trawl.EventJobFinished} {
 			e := &trawl.Event{ID: trawl.NewUUID(), AccountID: a.ID, JobID: j.ID, Type: typ, Payload: json.RawMessage(`{"event":"` + typ + `"}`)}
-			if err := tx.InsertEvent(e); err != nil {
+			if err := tx.InsertEvents(e); err != nil {
 				return err
 			}
 			ids = append(ids, e.ID)
@@ -502,7 +503,7 @@ func testOutbox(t *testing.T, s store.Store) {
 		}
 		for i, st := range []trawl.EventState{trawl.EventDelivered, trawl.EventWaiting, trawl.EventPending} {
 			e := &trawl.Event{ID: fmt.Sprintf("e%d-%d", j.ID, i), AccountID: a.ID, JobID: j.ID, Type: trawl.EventJobStarted, Payload: json.RawMessage(`{}`), State: st}
-			if err := tx.InsertEvent(e); err != nil {
+			if err := tx.InsertEvents(e); err != nil {
 				return err
 			}
 		}
@@ -550,9 +551,9 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Event.State != trawl.EventPending || d.Job.ID != j.ID || d.Job.Webhook == nil || d.Account.ID != a.ID ||
+	if len(d.Events) != 1 || d.Events[0].State != trawl.EventPending || d.Job.ID != j.ID || d.Job.Webhook == nil || d.Account.ID != a.ID ||
 		d.Account.WebhookSecret != a.WebhookSecret || d.GoneAt == nil || !d.GoneAt.Equal(gone) {
-		t.Fatalf("delivery: %+v %+v %+v %v", d.Event, d.Job, d.Account, d.GoneAt)
+		t.Fatalf("delivery: %+v %+v %+v %v", d.Events, d.Job, d.Account, d.GoneAt)
 	}
 	_, err = s.Delivery(ctx(t), "nope")
 	wantCode(t, err, trawl.ENOTFOUND)
@@ -567,7 +568,7 @@ func testAccountEvents(t *testing.T, s store.Store) {
 			for _, j := range []*trawl.Job{ja, jb} {
 				e := &trawl.Event{ID: fmt.Sprintf("ev-%d-%d", j.ID, i), AccountID: j.AccountID, JobID: j.ID, Type: trawl.EventDataScraped,
 					Payload: json.RawMessage(`{"n":` + fmt.Sprint(i) + `}`)}
-				if err := tx.InsertEvent(e); err != nil {
+				if err := tx.InsertEvents(e); err != nil {
 					return err
 				}
 				if j == ja {

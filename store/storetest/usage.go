@@ -14,6 +14,7 @@ type UsageStore interface {
 	store.Store
 	AddSyncUsage(ctx context.Context, accountID, credits int64) error
 	Usage(ctx context.Context, accountID int64) (*trawl.Usage, error)
+	QuotaExhausted(ctx context.Context, accountID int64) (bool, error)
 	SetCreditQuota(ctx context.Context, accountID int64, quota *int64) error
 }
 
@@ -65,6 +66,15 @@ func RunUsage(t *testing.T, s UsageStore) {
 	if u.JobCredits != 7 || u.SyncCredits != 2 || u.SyncCalls != 3 || u.Quota == nil || *u.Quota != 9 || !u.Exhausted() {
 		t.Errorf("account a: %+v", u)
 	}
+	exhausted := func(id int64, want bool) {
+		t.Helper()
+		if got, err := s.QuotaExhausted(ctx, id); err != nil || got != want {
+			t.Errorf("QuotaExhausted(%d) = %v, %v; want %v", id, got, err, want)
+		}
+	}
+	exhausted(a.ID, true)
+	exhausted(b.ID, false) // spent, no quota
+	exhausted(999, false)
 	quota = 10
 	if err := s.SetCreditQuota(ctx, a.ID, &quota); err != nil {
 		t.Fatal(err)
@@ -72,6 +82,7 @@ func RunUsage(t *testing.T, s UsageStore) {
 	if u, _ = s.Usage(ctx, a.ID); u.Exhausted() || *u.Quota != 10 || u.SyncCalls != 3 {
 		t.Errorf("raised quota: %+v", u)
 	}
+	exhausted(a.ID, false)
 	if err := s.SetCreditQuota(ctx, a.ID, nil); err != nil {
 		t.Fatal(err)
 	}
