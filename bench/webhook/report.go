@@ -94,9 +94,12 @@ func printSummary(w io.Writer, o *options, rs []result) {
 	}
 	if o.phases["river"] {
 		rows = append(rows, row{"River alone (reference), POSTs/s", func(r result) float64 { return r.river.rate() }, ""},
-			row{"River alone, CPU per POST, µs (+ PostgreSQL's)", func(r result) float64 {
+			row{"River alone, CPU per POST, µs (this process)", func(r result) float64 { return usf(r.river.cpuPer()) }, ""})
+		if o.databaseURL != "" {
+			rows = append(rows, row{"River alone, CPU per POST, µs (this process + PostgreSQL)", func(r result) float64 {
 				return usf(r.river.cpuPer() + r.river.serverCPUPer())
 			}, ""})
+		}
 		if o.phases["throughput"] {
 			rows = append(rows, row{"ratio delivered/s ÷ River alone", func(r result) float64 { return r.tp.rate() / r.river.rate() }, "x"})
 		}
