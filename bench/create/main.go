@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -73,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	var sites []*httptest.Server
 	for range max(o.sites, 1) {
-		sites = append(sites, httptest.NewServer(site(o.pages)))
+		sites = append(sites, httptest.NewServer(trawlproc.Site(o.pages)))
 	}
 	defer func() {
 		for _, s := range sites {
@@ -89,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.pprofAddr != "" {
 		extra = append(extra, "TRAWL_PPROF_ADDR="+o.pprofAddr)
 	}
-	tr, err := trawlproc.Start(ctx, o.databaseURL, extra...)
+	tr, err := trawlproc.Start(ctx, trawlproc.Options{DatabaseURL: o.databaseURL, Env: extra})
 	if err != nil {
 		return err
 	}
@@ -211,27 +210,6 @@ func measure(ctx context.Context, o options, call func(context.Context) error) (
 	q := func(f float64) time.Duration { return took[min(len(took)-1, int(f*float64(len(took))))] }
 	return percentiles{n: len(took), p50: q(.50), p90: q(.90), p99: q(.99), max: took[len(took)-1],
 		rate: float64(len(took)) / o.duration.Seconds()}, nil
-}
-
-// site serves a home page linking to n small pages.
-func site(n int) http.Handler {
-	var home bytes.Buffer
-	home.WriteString("<html><head><title>Home</title></head><body><ul>")
-	for i := range n {
-		fmt.Fprintf(&home, `<li><a href="/p/%d">Page %d</a></li>`, i, i)
-	}
-	home.WriteString("</ul></body></html>")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		switch {
-		case r.URL.Path == "/":
-			_, _ = w.Write(home.Bytes())
-		case strings.HasPrefix(r.URL.Path, "/p/"):
-			fmt.Fprintf(w, `<html><head><title>%s</title></head><body><h1>%s</h1><p>Some text.</p></body></html>`, r.URL.Path, r.URL.Path)
-		default:
-			http.NotFound(w, r)
-		}
-	})
 }
 
 // loadAverage is the 1-minute load average, or "?".

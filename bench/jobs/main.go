@@ -14,11 +14,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,9 +25,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -42,6 +38,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
+
+	"github.com/trawlhq/trawl/bench/internal/trawlproc"
 )
 
 func main() {
@@ -71,36 +69,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 
-	dir, err := os.MkdirTemp("", "trawl-bench-jobs-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "trawl")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trawl")
-	build.Dir = *src
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build trawl: %v\n%s", err, out)
-	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TRAWL_ADDR=127.0.0.1:0", "TRAWL_DATA_DIR=" + dir,
-		"TRAWL_API_KEY=trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae", "TRAWL_ALLOW_PRIVATE_NETWORKS=true", "TRAWL_LOG_LEVEL=warn",
-		fmt.Sprintf("TRAWL_HOST_LIMITS=127.0.0.1=%g/%d", *rps, *concurrency),
+	env := []string{fmt.Sprintf("TRAWL_HOST_LIMITS=127.0.0.1=%g/%d", *rps, *concurrency),
 		fmt.Sprintf("TRAWL_SCRAPE_WORKERS=%d", *workers), fmt.Sprintf("TRAWL_ACCOUNT_CONCURRENCY=%d", *workers)}
-	backend, dbURL := "SQLite", ""
-	if *databaseURL != "" {
-		url, drop, err := freshDatabase(ctx, *databaseURL)
-		if err != nil {
-			return err
-		}
-		defer drop()
-		dbURL = url
-		env = append(env, "TRAWL_DATABASE_URL="+url)
-		backend = "PostgreSQL"
-	}
 
 	var servers []*httptest.Server
 	for range *sites {
-		servers = append(servers, httptest.NewServer(site(*pages)))
+		servers = append(servers, httptest.NewServer(trawlproc.Site(*pages)))
 	}
 	defer func() {
 		for _, s := range servers {
@@ -117,11 +91,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("the bare crawler read %d pages, want %d", bare.pages, want)
 	}
 
-	base, pid, stop, err := startTrawl(ctx, bin, env)
+	tr, err := trawlproc.Start(ctx, trawlproc.Options{Src: *src, DatabaseURL: *databaseURL, Env: env})
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer tr.Stop()
+	base, pid, backend := tr.Base, tr.PID(), tr.Backend
 
 	// trawl's CPU while idle (River's polling, heartbeats), to tell the
 	// per-page cost from the baseline on slow, polite crawls.
@@ -136,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, s := range servers {
 		var rec struct{ ID int64 }
 		body := fmt.Sprintf(`{"urls":[%q]}`, s.URL)
-		if err := call(ctx, client, "POST", base+"/scrapers/crawler/jobs", body, &rec); err != nil {
+		if err := trawlproc.Call(ctx, client, "POST", base+"/scrapers/crawler/jobs", body, &rec); err != nil {
 			return err
 		}
 		ids = append(ids, rec.ID)
@@ -149,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				DataRowsCount int64
 				CreditsSpent  int64
 			}
-			if err := call(ctx, client, "GET", fmt.Sprintf("%s/scrapers/jobs/%d", base, id), "", &rec); err != nil {
+			if err := trawlproc.Call(ctx, client, "GET", fmt.Sprintf("%s/scrapers/jobs/%d", base, id), "", &rec); err != nil {
 				return err
 			}
 			if rec.Status == "finished" || rec.Status == "stopped" || rec.Status == "failed" {
@@ -175,9 +150,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if credits != want {
 		return fmt.Errorf("%d credits spent, want one per page: %d", credits, want)
 	}
-	snoozeDriver, snoozeDSN := "sqlite", "file:"+filepath.Join(dir, "trawl.db")+"?mode=ro"
-	if *databaseURL != "" {
-		snoozeDriver, snoozeDSN = "pgx", dbURL
+	snoozeDriver, snoozeDSN := "sqlite", "file:"+filepath.Join(tr.Dir, "trawl.db")+"?mode=ro"
+	if tr.DatabaseURL != "" {
+		snoozeDriver, snoozeDSN = "pgx", tr.DatabaseURL
 	}
 	tasks, snoozes, err := taskRuns(ctx, snoozeDriver, snoozeDSN)
 	if err != nil {
@@ -363,107 +338,3 @@ func processCPU(pid int) time.Duration {
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux.
 const clockTicks = 100
-
-// site serves a home page linking to n small pages.
-func site(n int) http.Handler {
-	var home bytes.Buffer
-	home.WriteString("<html><head><title>Home</title></head><body><ul>")
-	for i := range n {
-		fmt.Fprintf(&home, `<li><a href="/p/%d">Page %d</a></li>`, i, i)
-	}
-	home.WriteString("</ul></body></html>")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		switch {
-		case r.URL.Path == "/":
-			_, _ = w.Write(home.Bytes())
-		case strings.HasPrefix(r.URL.Path, "/p/"):
-			fmt.Fprintf(w, `<html><head><title>%s</title></head><body><h1>%s</h1><p>Some text about it.</p><a href="/">home</a></body></html>`, r.URL.Path, r.URL.Path)
-		default:
-			http.NotFound(w, r)
-		}
-	})
-}
-
-var listening = regexp.MustCompile(`trawl is listening.*? addr=(\S+)`)
-
-// startTrawl runs the binary and waits for its address.
-func startTrawl(ctx context.Context, bin string, env []string) (string, int, func(), error) {
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(env, "TRAWL_LOG_LEVEL=info")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return "", 0, nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return "", 0, nil, err
-	}
-	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return "http://" + a, cmd.Process.Pid, stop, nil
-	case <-ctx.Done():
-		stop()
-		return "", 0, nil, errors.New("trawl did not start")
-	case <-time.After(2 * time.Minute):
-		stop()
-		return "", 0, nil, errors.New("trawl did not start")
-	}
-}
-
-func call(ctx context.Context, c *http.Client, method, url, body string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("x-api-key", "trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae")
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, data)
-	}
-	return json.Unmarshal(data, out)
-}
-
-// freshDatabase creates an empty database on the PostgreSQL server at base
-// and returns its URL and a func that drops it.
-func freshDatabase(ctx context.Context, base string) (string, func(), error) {
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		return "", nil, err
-	}
-	name := fmt.Sprintf("trawl_bench_jobs_%d", time.Now().UnixNano())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		_ = admin.Close()
-		return "", nil, fmt.Errorf("create bench database: %w", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		_ = admin.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_ = admin.Close()
-	}, nil
-}

@@ -5,6 +5,7 @@ package trawlproc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -28,23 +29,34 @@ const APIKey = "trawl_bench_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae"
 
 // Trawl is a running trawl serve.
 type Trawl struct {
-	Base    string // http://127.0.0.1:port
-	Backend string // "SQLite" or "PostgreSQL"
-	dir     string
-	cmd     *exec.Cmd
-	cleanup []func()
+	Base        string // http://127.0.0.1:port
+	Backend     string // "SQLite" or "PostgreSQL"
+	Dir         string // its data folder (the SQLite database is trawl.db in it)
+	DatabaseURL string // its PostgreSQL database, "" on SQLite
+	cmd         *exec.Cmd
+	cleanup     []func()
 }
 
-// Start builds trawl from the module's ./cmd/trawl (run from the module's
-// root) and starts it with the default settings, the given extra
-// environment, on a fresh SQLite folder, or on a fresh database of the
-// PostgreSQL server at databaseURL when it is not empty.
-func Start(ctx context.Context, databaseURL string, extra ...string) (t *Trawl, err error) {
+// Options says what to start.
+type Options struct {
+	// Src is the source tree to build ./cmd/trawl from; default the current
+	// folder (the module's root).
+	Src string
+	// DatabaseURL, when set, names a PostgreSQL server: trawl runs on a fresh
+	// database of it, dropped by Stop. Default: SQLite in a fresh folder.
+	DatabaseURL string
+	// Env is added to trawl's environment (settings other than the defaults;
+	// the log level must stay info, where trawl says where it listens).
+	Env []string
+}
+
+// Start builds trawl and starts it with the default settings but o.Env.
+func Start(ctx context.Context, o Options) (_ *Trawl, err error) {
 	dir, err := os.MkdirTemp("", "trawl-bench-*")
 	if err != nil {
 		return nil, err
 	}
-	t = &Trawl{dir: dir, Backend: "SQLite"}
+	t := &Trawl{Dir: dir, Backend: "SQLite"}
 	t.cleanup = append(t.cleanup, func() { _ = os.RemoveAll(dir) })
 	defer func() {
 		if err != nil {
@@ -52,22 +64,24 @@ func Start(ctx context.Context, databaseURL string, extra ...string) (t *Trawl, 
 		}
 	}()
 	bin := filepath.Join(dir, "trawl")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trawl").CombinedOutput(); err != nil {
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trawl")
+	build.Dir = o.Src
+	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build trawl: %v\n%s", err, out)
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TRAWL_ADDR=127.0.0.1:0", "TRAWL_DATA_DIR=" + dir,
 		"TRAWL_API_KEY=" + APIKey, "TRAWL_ALLOW_PRIVATE_NETWORKS=true", "TRAWL_LOG_LEVEL=info"}
-	if databaseURL != "" {
-		u, drop, err := FreshDatabase(ctx, databaseURL, "trawl_bench")
+	if o.DatabaseURL != "" {
+		u, drop, err := FreshDatabase(ctx, o.DatabaseURL, "trawl_bench")
 		if err != nil {
 			return nil, err
 		}
 		t.cleanup = append(t.cleanup, drop)
 		env = append(env, "TRAWL_DATABASE_URL="+u)
-		t.Backend = "PostgreSQL"
+		t.Backend, t.DatabaseURL = "PostgreSQL", u
 	}
 	t.cmd = exec.Command(bin, "serve")
-	t.cmd.Env = append(env, extra...)
+	t.cmd.Env = append(env, o.Env...)
 	stderr, err := t.cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -162,4 +176,27 @@ func FreshDatabase(ctx context.Context, base, prefix string) (string, func(), er
 		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 		_ = admin.Close()
 	}, nil
+}
+
+// Site serves a website on which a crawl finds n+1 pages: a home page
+// linking to n small pages, each linking home.
+func Site(n int) http.Handler {
+	var home bytes.Buffer
+	home.WriteString("<html><head><title>Home</title></head><body><ul>")
+	for i := range n {
+		fmt.Fprintf(&home, `<li><a href="/p/%d">Page %d</a></li>`, i, i)
+	}
+	home.WriteString("</ul></body></html>")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch {
+		case r.URL.Path == "/":
+			_, _ = w.Write(home.Bytes())
+		case strings.HasPrefix(r.URL.Path, "/p/"):
+			fmt.Fprintf(w, `<html><head><title>%s</title></head><body><h1>%s</h1><p>Some text about it.</p><a href="/">home</a></body></html>`,
+				r.URL.Path, r.URL.Path)
+		default:
+			http.NotFound(w, r)
+		}
+	})
 }
