@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -20,9 +19,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -31,8 +27,6 @@ import (
 
 	"github.com/trawlhq/trawl/bench/internal/trawlproc"
 )
-
-const apiKey = trawlproc.APIKey
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -56,22 +50,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	dir, err := os.MkdirTemp("", "trawl-bench-listmem-*")
+	tr, err := trawlproc.Start(ctx, trawlproc.Options{Env: []string{"TRAWL_SCRAPE_WORKERS=1"}})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "trawl")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trawl").CombinedOutput(); err != nil {
-		return fmt.Errorf("build trawl: %v\n%s", err, out)
-	}
-	cmd, base, err := startTrawl(ctx, bin, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"TRAWL_ADDR=127.0.0.1:0", "TRAWL_DATA_DIR=" + dir, "TRAWL_API_KEY=" + apiKey, "TRAWL_LOG_LEVEL=info",
-		"TRAWL_SCRAPE_WORKERS=1"})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer tr.Stop()
+	base := tr.Base
 	client := &http.Client{Timeout: 2 * time.Minute}
 
 	body := bigBody()
@@ -87,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "created %d jobs with %d-byte bodies in %s\n", *jobs, len(body), time.Since(start).Round(time.Millisecond))
 
-	pid := cmd.Process.Pid
+	pid := tr.PID()
 	idle, _ := status(pid, "VmRSS")
 	// Reset the peak so that it measures the listings only.
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
@@ -157,7 +141,7 @@ func list(ctx context.Context, client *http.Client, url string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("x-api-key", apiKey)
+	req.Header.Set("x-api-key", trawlproc.APIKey)
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
@@ -184,42 +168,4 @@ func status(pid int, field string) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
-}
-
-var listening = regexp.MustCompile(`trawl is listening.*? addr=(\S+)`)
-
-// startTrawl runs the binary and waits for its address.
-func startTrawl(ctx context.Context, bin string, env []string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return cmd, "http://" + a, nil
-	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		return nil, "", ctx.Err()
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		return nil, "", errors.New("trawl did not start listening")
-	}
 }
