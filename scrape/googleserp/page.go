@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	dom "github.com/trawlhq/trawl/scrape/page"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -187,45 +188,45 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 		root = byID(doc, "main") // the basic HTML page some clients get
 	}
 	if root == nil {
-		text := textOf(doc)
+		text := dom.TextOf(doc)
 		if strings.Contains(text, "did not match any documents") || strings.Contains(text, "No results found") {
 			return page, nil
 		}
 		return nil, errors.New("not a Google results page: it has no search results element")
 	}
 	seen := map[string]bool{}
-	walk(root, func(n *html.Node) bool {
-		if n.DataAtom != atom.A || find(n, func(c *html.Node) bool { return c.DataAtom == atom.H3 }) == nil {
+	dom.Walk(root, func(n *html.Node) bool {
+		if n.DataAtom != atom.A || dom.Find(n, func(c *html.Node) bool { return c.DataAtom == atom.H3 }) == nil {
 			return true
 		}
-		link := resultLink(attr(n, "href"))
+		link := resultLink(dom.Attr(n, "href"))
 		if link == "" || seen[link] {
 			return false
 		}
 		seen[link] = true
-		h3 := find(n, func(c *html.Node) bool { return c.DataAtom == atom.H3 })
-		o := Organic{Position: len(page.OrganicResults) + 1, Title: clean(textOf(h3)), Link: link}
+		h3 := dom.Find(n, func(c *html.Node) bool { return c.DataAtom == atom.H3 })
+		o := Organic{Position: len(page.OrganicResults) + 1, Title: dom.Clean(dom.TextOf(h3)), Link: link}
 		block := blockOf(n)
-		if c := find(block, func(c *html.Node) bool { return c.DataAtom == atom.Cite }); c != nil {
-			o.DisplayedLink = clean(textOf(c))
+		if c := dom.Find(block, func(c *html.Node) bool { return c.DataAtom == atom.Cite }); c != nil {
+			o.DisplayedLink = dom.Clean(dom.TextOf(c))
 		}
-		if s := find(block, hasClass("VuuXrf")); s != nil {
-			o.Source = clean(textOf(s))
+		if s := dom.Find(block, hasClass("VuuXrf")); s != nil {
+			o.Source = dom.Clean(dom.TextOf(s))
 		}
 		if o.Source == "" {
 			if u, err := url.Parse(link); err == nil {
 				o.Source = strings.TrimPrefix(u.Hostname(), "www.")
 			}
 		}
-		snip := find(block, func(c *html.Node) bool { return attr(c, "data-sncf") != "" || hasClass("VwiC3b")(c) })
+		snip := dom.Find(block, func(c *html.Node) bool { return dom.Attr(c, "data-sncf") != "" || hasClass("VwiC3b")(c) })
 		if snip == nil {
 			snip = longestText(block, n)
 		}
 		if snip != nil {
-			o.Snippet = clean(textOf(snip))
-			walk(snip, func(c *html.Node) bool {
+			o.Snippet = dom.Clean(dom.TextOf(snip))
+			dom.Walk(snip, func(c *html.Node) bool {
 				if c.DataAtom == atom.Em || c.DataAtom == atom.B {
-					if w := clean(textOf(c)); w != "" && !slices.Contains(o.SnippetHighlitedWords, w) {
+					if w := dom.Clean(dom.TextOf(c)); w != "" && !slices.Contains(o.SnippetHighlitedWords, w) {
 						o.SnippetHighlitedWords = append(o.SnippetHighlitedWords, w)
 					}
 					return false
@@ -239,16 +240,16 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 		page.OrganicResults = append(page.OrganicResults, o)
 		return false
 	})
-	walk(doc, func(n *html.Node) bool {
-		if q := strings.TrimSpace(attr(n, "data-q")); q != "" {
+	dom.Walk(doc, func(n *html.Node) bool {
+		if q := strings.TrimSpace(dom.Attr(n, "data-q")); q != "" {
 			page.RelatedQuestions = append(page.RelatedQuestions, RelatedQuestion{Question: q})
 		}
 		return true
 	})
 	if bres := byID(doc, "bres"); bres != nil {
-		walk(bres, func(n *html.Node) bool {
-			if href := attr(n, "href"); n.DataAtom == atom.A && strings.HasPrefix(href, "/search?") {
-				if q := clean(textOf(n)); q != "" {
+		dom.Walk(bres, func(n *html.Node) bool {
+			if href := dom.Attr(n, "href"); n.DataAtom == atom.A && strings.HasPrefix(href, "/search?") {
+				if q := dom.Clean(dom.TextOf(n)); q != "" {
 					page.RelatedSearches = append(page.RelatedSearches, RelatedSearch{Query: q, Link: abs(href)})
 				}
 				return false
@@ -257,7 +258,7 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 		})
 	}
 	if stats := byID(doc, "result-stats"); stats != nil {
-		if m := statsRE.FindStringSubmatch(textOf(stats)); m != nil {
+		if m := statsRE.FindStringSubmatch(dom.TextOf(stats)); m != nil {
 			digits := strings.Map(func(r rune) rune {
 				if r >= '0' && r <= '9' {
 					return r
@@ -279,11 +280,11 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 // "Page N" without a link (or 1).
 func pagination(doc *html.Node, abs func(string) string) *Pagination {
 	p := &Pagination{Current: 1, OtherPages: map[string]string{}}
-	if next := byID(doc, "pnnext"); next != nil && attr(next, "href") != "" {
-		p.Next = abs(attr(next, "href"))
+	if next := byID(doc, "pnnext"); next != nil && dom.Attr(next, "href") != "" {
+		p.Next = abs(dom.Attr(next, "href"))
 	}
-	walk(doc, func(n *html.Node) bool {
-		label := attr(n, "aria-label")
+	dom.Walk(doc, func(n *html.Node) bool {
+		label := dom.Attr(n, "aria-label")
 		num, ok := strings.CutPrefix(label, "Page ")
 		if !ok {
 			return true
@@ -291,7 +292,7 @@ func pagination(doc *html.Node, abs func(string) string) *Pagination {
 		if _, err := strconv.Atoi(num); err != nil {
 			return true
 		}
-		if href := attr(n, "href"); n.DataAtom == atom.A && href != "" {
+		if href := dom.Attr(n, "href"); n.DataAtom == atom.A && href != "" {
 			p.OtherPages[num] = abs(href)
 		} else if c, err := strconv.Atoi(num); err == nil {
 			p.Current = c
@@ -349,7 +350,7 @@ func blockOf(a *html.Node) *html.Node {
 func longestText(block, skip *html.Node) *html.Node {
 	var best *html.Node
 	bestLen := 39
-	walk(block, func(n *html.Node) bool {
+	dom.Walk(block, func(n *html.Node) bool {
 		if n == skip {
 			return false
 		}
@@ -357,7 +358,7 @@ func longestText(block, skip *html.Node) *html.Node {
 			direct := 0
 			for c := n.FirstChild; c != nil; c = c.NextSibling {
 				if c.Type == html.TextNode || c.DataAtom == atom.Em || c.DataAtom == atom.B {
-					direct += len(strings.TrimSpace(textOf(c)))
+					direct += len(strings.TrimSpace(dom.TextOf(c)))
 				}
 			}
 			if direct > bestLen {
@@ -369,68 +370,10 @@ func longestText(block, skip *html.Node) *html.Node {
 	return best
 }
 
-// walk calls fn on n and, while fn returns true, on its descendants.
-func walk(n *html.Node, fn func(*html.Node) bool) {
-	if n == nil || !fn(n) {
-		return
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, fn)
-	}
-}
-
-// find is the first descendant of n (n included) for which fn holds.
-func find(n *html.Node, fn func(*html.Node) bool) *html.Node {
-	var out *html.Node
-	walk(n, func(c *html.Node) bool {
-		if out != nil {
-			return false
-		}
-		if c.Type == html.ElementNode && fn(c) {
-			out = c
-			return false
-		}
-		return true
-	})
-	return out
-}
-
 func byID(n *html.Node, id string) *html.Node {
-	return find(n, func(c *html.Node) bool { return attr(c, "id") == id })
+	return dom.Find(n, func(c *html.Node) bool { return dom.Attr(c, "id") == id })
 }
 
 func hasClass(class string) func(*html.Node) bool {
-	return func(n *html.Node) bool { return slices.Contains(strings.Fields(attr(n, "class")), class) }
+	return func(n *html.Node) bool { return dom.HasClass(n, class) }
 }
-
-func attr(n *html.Node, name string) string {
-	if n == nil {
-		return ""
-	}
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// textOf is the text of n and its descendants, scripts and styles left out.
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	walk(n, func(c *html.Node) bool {
-		switch {
-		case c.Type == html.TextNode:
-			b.WriteString(c.Data)
-		case c.DataAtom == atom.Script || c.DataAtom == atom.Style:
-			return false
-		case c.DataAtom == atom.Br || c.DataAtom == atom.Div || c.DataAtom == atom.P:
-			b.WriteByte(' ')
-		}
-		return true
-	})
-	return b.String()
-}
-
-// clean collapses white space.
-func clean(s string) string { return strings.Join(strings.Fields(s), " ") }

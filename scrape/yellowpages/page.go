@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	dom "github.com/trawlhq/trawl/scrape/page"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -132,8 +133,8 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 		return u.String()
 	}
 	page := &Page{OrganicResults: []Listing{}}
-	walk(doc, func(n *html.Node) bool {
-		if !hasClass(n, "result") {
+	dom.Walk(doc, func(n *html.Node) bool {
+		if !dom.HasClass(n, "result") {
 			return true
 		}
 		if l, ok := parseListing(n, abs); ok {
@@ -144,25 +145,25 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 		}
 		return false
 	})
-	if len(page.OrganicResults) == 0 && find(doc, func(n *html.Node) bool {
-		return hasClass(n, "search-results") || hasClass(n, "no-results") || attr(n, "id") == "no-results-main"
+	if len(page.OrganicResults) == 0 && dom.Find(doc, func(n *html.Node) bool {
+		return dom.HasClass(n, "search-results") || dom.HasClass(n, "no-results") || dom.Attr(n, "id") == "no-results-main"
 	}) == nil {
 		return nil, errors.New("not a Yellow Pages search page: it has no results and no \"no results\" notice")
 	}
-	if sc := find(doc, func(n *html.Node) bool { return hasClass(n, "showing-count") }); sc != nil {
-		if m := showingRE.FindStringSubmatch(textOf(sc)); m != nil {
+	if sc := dom.Find(doc, func(n *html.Node) bool { return dom.HasClass(n, "showing-count") }); sc != nil {
+		if m := showingRE.FindStringSubmatch(dom.TextOf(sc)); m != nil {
 			num := func(s string) int { v, _ := strconv.Atoi(strings.ReplaceAll(s, ",", "")); return v }
 			from, total := num(m[1]), num(m[3])
 			page.SearchInformation = &SearchInformation{TotalResults: total}
 			page.Pagination = &Pagination{CurrentPage: max(from-1, 0)/PageSize + 1, TotalPages: (total + PageSize - 1) / PageSize, PerPage: PageSize}
 		}
 	}
-	if pg := find(doc, func(n *html.Node) bool { return hasClass(n, "pagination") }); pg != nil {
-		if next := find(pg, func(n *html.Node) bool { return n.DataAtom == atom.A && hasClass(n, "next") }); next != nil {
+	if pg := dom.Find(doc, func(n *html.Node) bool { return dom.HasClass(n, "pagination") }); pg != nil {
+		if next := dom.Find(pg, func(n *html.Node) bool { return n.DataAtom == atom.A && dom.HasClass(n, "next") }); next != nil {
 			if page.Pagination == nil {
 				page.Pagination = &Pagination{CurrentPage: 1, PerPage: PageSize}
 			}
-			page.Pagination.NextPageURL = abs(attr(next, "href"))
+			page.Pagination.NextPageURL = abs(dom.Attr(next, "href"))
 		}
 	}
 	return page, nil
@@ -170,17 +171,17 @@ func ParsePage(r io.Reader, base string) (*Page, error) {
 
 func parseListing(n *html.Node, abs func(string) string) (Listing, bool) {
 	var l Listing
-	h2 := find(n, func(c *html.Node) bool { return c.DataAtom == atom.H2 && hasClass(c, "n") })
-	name := find(n, func(c *html.Node) bool { return hasClass(c, "business-name") })
+	h2 := dom.Find(n, func(c *html.Node) bool { return c.DataAtom == atom.H2 && dom.HasClass(c, "n") })
+	name := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, "business-name") })
 	switch {
 	case name != nil:
-		l.Title = clean(textOf(name))
-		l.URL = abs(attr(name, "href"))
+		l.Title = dom.Clean(dom.TextOf(name))
+		l.URL = abs(dom.Attr(name, "href"))
 	case h2 != nil:
-		l.Title = clean(positionRE.ReplaceAllString(textOf(h2), ""))
+		l.Title = dom.Clean(positionRE.ReplaceAllString(dom.TextOf(h2), ""))
 	}
 	if h2 != nil {
-		if m := positionRE.FindStringSubmatch(textOf(h2)); m != nil {
+		if m := positionRE.FindStringSubmatch(dom.TextOf(h2)); m != nil {
 			l.Position, _ = strconv.Atoi(m[1])
 		}
 	}
@@ -188,8 +189,8 @@ func parseListing(n *html.Node, abs func(string) string) (Listing, bool) {
 		return Listing{}, false
 	}
 	text := func(class string) string {
-		if c := find(n, func(c *html.Node) bool { return hasClass(c, class) }); c != nil {
-			return clean(textOf(c))
+		if c := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, class) }); c != nil {
+			return dom.Clean(dom.TextOf(c))
 		}
 		return ""
 	}
@@ -202,13 +203,13 @@ func parseListing(n *html.Node, abs func(string) string) (Listing, bool) {
 			l.City = loc
 		}
 	}
-	if w := find(n, func(c *html.Node) bool { return hasClass(c, "track-visit-website") }); w != nil {
-		l.Website = abs(attr(w, "href"))
+	if w := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, "track-visit-website") }); w != nil {
+		l.Website = abs(dom.Attr(w, "href"))
 	}
-	if cats := find(n, func(c *html.Node) bool { return hasClass(c, "categories") }); cats != nil {
-		walk(cats, func(c *html.Node) bool {
+	if cats := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, "categories") }); cats != nil {
+		dom.Walk(cats, func(c *html.Node) bool {
 			if c.DataAtom == atom.A {
-				if t := clean(textOf(c)); t != "" && !slices.Contains(l.Categories, t) {
+				if t := dom.Clean(dom.TextOf(c)); t != "" && !slices.Contains(l.Categories, t) {
 					l.Categories = append(l.Categories, t)
 				}
 				return false
@@ -216,21 +217,21 @@ func parseListing(n *html.Node, abs func(string) string) (Listing, bool) {
 			return true
 		})
 	}
-	if rr := find(n, func(c *html.Node) bool { return hasClass(c, "result-rating") }); rr != nil {
+	if rr := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, "result-rating") }); rr != nil {
 		var stars float64
-		for _, cl := range strings.Fields(attr(rr, "class")) {
+		for _, cl := range strings.Fields(dom.Attr(rr, "class")) {
 			if v, ok := ratingWord[cl]; ok {
 				stars = v
 			}
 		}
-		if stars > 0 && hasClass(rr, "half") && stars < 5 {
+		if stars > 0 && dom.HasClass(rr, "half") && stars < 5 {
 			stars += 0.5
 		}
 		if stars > 0 {
 			l.Rating = &stars
 		}
-		if c := find(n, func(c *html.Node) bool { return hasClass(c, "count") }); c != nil {
-			if m := countRE.FindString(textOf(c)); m != "" {
+		if c := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, "count") }); c != nil {
+			if m := countRE.FindString(dom.TextOf(c)); m != "" {
 				if v, err := strconv.Atoi(strings.ReplaceAll(m, ",", "")); err == nil {
 					l.Reviews = &v
 				}
@@ -238,67 +239,12 @@ func parseListing(n *html.Node, abs func(string) string) (Listing, bool) {
 		}
 	}
 	l.OpenState = text("open-status")
-	if b := find(n, func(c *html.Node) bool { return hasClass(c, "badges") }); b != nil {
+	if b := dom.Find(n, func(c *html.Node) bool { return dom.HasClass(c, "badges") }); b != nil {
 		for c := b.FirstChild; c != nil; c = c.NextSibling {
-			if t := clean(textOf(c)); c.Type == html.ElementNode && t != "" && !slices.Contains(l.Badges, t) {
+			if t := dom.Clean(dom.TextOf(c)); c.Type == html.ElementNode && t != "" && !slices.Contains(l.Badges, t) {
 				l.Badges = append(l.Badges, t)
 			}
 		}
 	}
 	return l, true
 }
-
-func walk(n *html.Node, fn func(*html.Node) bool) {
-	if n == nil || !fn(n) {
-		return
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, fn)
-	}
-}
-
-func find(n *html.Node, fn func(*html.Node) bool) *html.Node {
-	var out *html.Node
-	walk(n, func(c *html.Node) bool {
-		if out != nil {
-			return false
-		}
-		if c.Type == html.ElementNode && fn(c) {
-			out = c
-			return false
-		}
-		return true
-	})
-	return out
-}
-
-func hasClass(n *html.Node, class string) bool {
-	return n.Type == html.ElementNode && slices.Contains(strings.Fields(attr(n, "class")), class)
-}
-
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	walk(n, func(c *html.Node) bool {
-		switch {
-		case c.Type == html.TextNode:
-			b.WriteString(c.Data)
-		case c.DataAtom == atom.Script || c.DataAtom == atom.Style:
-			return false
-		case c.DataAtom == atom.Br || c.DataAtom == atom.Div || c.DataAtom == atom.P:
-			b.WriteByte(' ')
-		}
-		return true
-	})
-	return b.String()
-}
-
-func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
