@@ -44,14 +44,11 @@ var _ scrape.Scraper = (*Scraper)(nil)
 // means DefaultBaseURL). It fails when baseURL is not an absolute http or
 // https URL without a query.
 func New(f *scrape.Fetcher, baseURL string) (*Scraper, error) {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
+	base, err := scrape.BaseURL(baseURL, DefaultBaseURL, "google maps base URL")
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("google maps base URL %q: must be an absolute http or https URL such as %s", baseURL, DefaultBaseURL)
-	}
-	return &Scraper{fetcher: f, base: strings.TrimRight(u.String(), "/")}, nil
+	return &Scraper{fetcher: f, base: base}, nil
 }
 
 // Columns are the row's fields, in export order. With extractEmails a row

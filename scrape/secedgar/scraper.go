@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -165,20 +164,14 @@ var _ scrape.Scraper = (*Scraper)(nil)
 // New returns the scraper; it fails on a base URL that is not absolute
 // http(s).
 func New(c Config) (*Scraper, error) {
-	s := &Scraper{fetcher: c.Fetcher, base: c.BaseURL, data: c.DataURL, limiter: rate.NewLimiter(RequestsPerSecond, 1)}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	s := &Scraper{fetcher: c.Fetcher, limiter: rate.NewLimiter(RequestsPerSecond, 1)}
+	var err error
+	if s.base, err = scrape.BaseURL(c.BaseURL, DefaultBaseURL, "sec edgar URL"); err != nil {
+		return nil, err
 	}
-	if s.data == "" {
-		s.data = DefaultDataURL
+	if s.data, err = scrape.BaseURL(c.DataURL, DefaultDataURL, "sec edgar data URL"); err != nil {
+		return nil, err
 	}
-	for _, u := range []string{s.base, s.data} {
-		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
-			return nil, fmt.Errorf("sec edgar URL %q: must be an absolute http or https URL", u)
-		}
-	}
-	s.base, s.data = strings.TrimRight(s.base, "/"), strings.TrimRight(s.data, "/")
 	return s, nil
 }
 

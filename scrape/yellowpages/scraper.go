@@ -127,14 +127,11 @@ var _ scrape.Scraper = (*Scraper)(nil)
 // New returns the scraper; baseURL is where searches go ("" means
 // DefaultBaseURL).
 func New(f *scrape.Fetcher, baseURL string) (*Scraper, error) {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
+	base, err := scrape.BaseURL(baseURL, DefaultBaseURL, "yellow pages base URL")
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return nil, fmt.Errorf("yellow pages base URL %q: must be an absolute http or https URL such as %s", baseURL, DefaultBaseURL)
-	}
-	return &Scraper{fetcher: f, base: strings.TrimRight(u.String(), "/")}, nil
+	return &Scraper{fetcher: f, base: base}, nil
 }
 
 // Columns are a row's fields, in export order.
