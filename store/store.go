@@ -61,9 +61,6 @@ type Store interface {
 	Event(ctx context.Context, id string) (*trawl.Event, error)
 	// Events lists a job's events in creation order.
 	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)
-	// AccountEvents lists up to limit of an account's events with Seq >
-	// afterSeq, in Seq order.
-	AccountEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*trawl.Event, error)
 	// Delivery reads, in one query, what attempts at delivering events of
 	// one job need: the events found (in creation order; ENOTFOUND when
 	// none is), their job, the job's account and whether the job's receiver

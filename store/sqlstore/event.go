@@ -290,16 +290,6 @@ func (db *DB) Event(ctx context.Context, id string) (*trawl.Event, error) {
 	return e, nil
 }
 
-// AccountEvents implements store.Store.
-func (db *DB) AccountEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*trawl.Event, error) {
-	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE account_id = ? AND seq > ?
-		ORDER BY seq LIMIT ?`), accountID, afterSeq, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list events of account %d: %w", accountID, err)
-	}
-	return scanEvents(rows)
-}
-
 // Events implements store.Store.
 func (db *DB) Events(ctx context.Context, jobID int64) ([]*trawl.Event, error) {
 	rows, err := db.read.QueryContext(ctx, db.q(`SELECT `+eventColumns+` FROM events WHERE job_id = ? ORDER BY seq`), jobID)

@@ -36,7 +36,6 @@ func Run(t *testing.T, open Opener) {
 		"Settings":             testSettings,
 		"WebhookSecrets":       testWebhookSecrets,
 		"Outbox":               testOutbox,
-		"AccountEvents":        testAccountEvents,
 		"DispatchTasks":        testDispatchTasks,
 		"DispatchTasksByHost":  testDispatchTasksByHost,
 		"SetTasksState":        testSetTasksState,
@@ -557,51 +556,6 @@ func testOutbox(t *testing.T, s store.Store) {
 	}
 	_, err = s.Delivery(ctx(t), "nope")
 	wantCode(t, err, trawl.ENOTFOUND)
-}
-
-func testAccountEvents(t *testing.T, s store.Store) {
-	a, b := mustAccount(t, s, "a"), mustAccount(t, s, "b")
-	ja, jb := mustJob(t, s, a.ID, nil), mustJob(t, s, b.ID, nil)
-	var mine []string
-	for i := range 5 {
-		err := s.InTx(ctx(t), func(tx store.Tx) error {
-			for _, j := range []*trawl.Job{ja, jb} {
-				e := &trawl.Event{ID: fmt.Sprintf("ev-%d-%d", j.ID, i), AccountID: j.AccountID, JobID: j.ID, Type: trawl.EventDataScraped,
-					Payload: json.RawMessage(`{"n":` + fmt.Sprint(i) + `}`)}
-				if err := tx.InsertEvents(e); err != nil {
-					return err
-				}
-				if j == ja {
-					mine = append(mine, e.ID)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	var got []string
-	after := int64(0)
-	for {
-		page, err := s.AccountEvents(ctx(t), a.ID, after, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, e := range page {
-			if e.Seq <= after || e.AccountID != a.ID {
-				t.Fatalf("event %+v after seq %d", e, after)
-			}
-			after = e.Seq
-			got = append(got, e.ID)
-		}
-	}
-	if diff := cmp.Diff(mine, got); diff != "" {
-		t.Errorf("account events (-want +got):\n%s", diff)
-	}
 }
 
 func testDispatchTasks(t *testing.T, s store.Store) {
