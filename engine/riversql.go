@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/trawlhq/trawl/store/sqlstore"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -48,17 +48,7 @@ func (r riverSQL) q(query string) string {
 	if !r.postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for _, c := range query {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return sqlstore.Numbered(query)
 }
 
 // announce records the node as alive, started now.

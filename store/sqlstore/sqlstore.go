@@ -82,6 +82,11 @@ func rebind(d Dialect, query string) string {
 	if !d.Numbered {
 		return query
 	}
+	return Numbered(query)
+}
+
+// Numbered rewrites the ? placeholders of query as PostgreSQL's $1, $2, ….
+func Numbered(query string) string {
 	var b strings.Builder
 	n := 0
 	for _, c := range query {
