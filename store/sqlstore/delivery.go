@@ -11,11 +11,6 @@ import (
 	"github.com/trawlhq/trawl/store"
 )
 
-// list returns n placeholders separated by commas.
-func list(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
 // Delivery implements store.Store: one query for the events, their job,
 // its account and its outbox's gone mark.
 func (db *DB) Delivery(ctx context.Context, eventIDs ...string) (*store.Delivery, error) {
@@ -38,7 +33,7 @@ func (db *DB) Delivery(ctx context.Context, eventIDs ...string) (*store.Delivery
 	for i, id := range eventIDs {
 		args[i] = id
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(db.deliveryQuery+list(len(eventIDs))+`) ORDER BY e.seq`), args...)
+	rows, err := db.read.QueryContext(ctx, db.q(db.deliveryQuery+repeat("?", len(eventIDs))+`) ORDER BY e.seq`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read delivery of event %s: %w", eventIDs[0], err)
 	}
@@ -86,7 +81,7 @@ func (tx *Tx) LockEvents(ids []string) ([]*trawl.Event, error) {
 		args[i] = id
 	}
 	rows, err := tx.tx.Query(tx.q(`SELECT id, seq, account_id, job_id, event_type, state, attempts, created_at FROM events
-		WHERE id IN (`+list(len(ids))+`) ORDER BY seq`+tx.db.dialect.ForUpdate), args...)
+		WHERE id IN (`+repeat("?", len(ids))+`) ORDER BY seq`+tx.db.dialect.ForUpdate), args...)
 	if err != nil {
 		return nil, fmt.Errorf("lock event %s: %w", ids[0], err)
 	}
@@ -124,9 +119,9 @@ func (tx *Tx) RecordAttempts(as []*trawl.DeliveryAttempt) error {
 		args = append(args, a.EventID, a.JobID, a.Attempt, a.StatusCode, a.ErrorClass, a.Error, a.Duration.Microseconds(),
 			a.ResponseExcerpt, micros(a.CreatedAt))
 	}
-	row := "(" + list(cols) + ")"
+	row := "(" + repeat("?", cols) + ")"
 	_, err := tx.tx.Exec(tx.q(`INSERT INTO delivery_attempts (event_id, job_id, attempt, status_code, error_class, error,
-		duration_us, response_excerpt, created_at) VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", len(as)), ", ")), args...)
+		duration_us, response_excerpt, created_at) VALUES `+repeat(row, len(as))), args...)
 	if err != nil {
 		return fmt.Errorf("record %d attempts (event %s first): %w", len(as), as[0].EventID, err)
 	}
@@ -157,7 +152,7 @@ func (tx *Tx) UpdateEvents(es []*trawl.Event) error {
 		ids := groups[k]
 		delivered := sql.NullInt64{Int64: k.delivered, Valid: k.delivered >= 0}
 		args := append([]any{string(k.state), k.attempts, delivered}, ids...)
-		res, err := tx.tx.Exec(tx.q(`UPDATE events SET state = ?, attempts = ?, delivered_at = ? WHERE id IN (`+list(len(ids))+`)`), args...)
+		res, err := tx.tx.Exec(tx.q(`UPDATE events SET state = ?, attempts = ?, delivered_at = ? WHERE id IN (`+repeat("?", len(ids))+`)`), args...)
 		if err != nil {
 			return fmt.Errorf("update %d events (%s first): %w", len(ids), ids[0], err)
 		}

@@ -52,10 +52,6 @@ func eventFields() (*trawl.Event, []any, func() error) {
 	}
 }
 
-// insertChunk bounds the rows of one INSERT: SQLite allows 32,766 bound
-// values to a statement, PostgreSQL 65,535.
-const insertChunk = 500
-
 // InsertEvents implements store.Tx: one statement per 500 events.
 func (tx *Tx) InsertEvents(es ...*trawl.Event) error {
 	for chunk := range slices.Chunk(es, insertChunk) {
@@ -89,7 +85,7 @@ func (tx *Tx) insertEvents(es []*trawl.Event) error {
 				micros(e.CreatedAt), nullMicros(e.DeliveredAt))
 		}
 		rows, err := tx.tx.Query(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES `+
-			strings.TrimSuffix(strings.Repeat(row+", ", len(es)), ", ")+` RETURNING id, seq`), args...)
+			repeat(row, len(es))+` RETURNING id, seq`), args...)
 		if err != nil {
 			return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
 		}
@@ -122,9 +118,9 @@ func (tx *Tx) insertEvents(es []*trawl.Event) error {
 		args = append(args, e.ID, e.Seq, e.AccountID, e.JobID, e.Type, string(e.Payload), string(e.State), e.Attempts,
 			micros(e.CreatedAt), nullMicros(e.DeliveredAt))
 	}
-	row := "(" + list(10) + ")"
+	row := "(" + repeat("?", 10) + ")"
 	if _, err := tx.tx.Exec(tx.q(`INSERT INTO events (`+eventColumns+`) VALUES `+
-		strings.TrimSuffix(strings.Repeat(row+", ", len(es)), ", ")), args...); err != nil {
+		repeat(row, len(es))), args...); err != nil {
 		return fmt.Errorf("insert events of job %d: %w", es[0].JobID, err)
 	}
 	return nil
@@ -190,7 +186,7 @@ func (tx *Tx) FindEvents(jobID int64, f store.EventFilter) ([]*trawl.Event, erro
 		return nil, errors.New("find events: no state given")
 	}
 	query := `SELECT id, seq, account_id, job_id, event_type, state, attempts, created_at FROM events
-		WHERE job_id = ? AND state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
+		WHERE job_id = ? AND state IN (` + repeat("?", len(f.States)) + `)`
 	args := []any{jobID}
 	for _, st := range f.States {
 		args = append(args, string(st))

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/trawlhq/trawl"
 )
@@ -19,18 +18,13 @@ func (tx *Tx) InsertRows(job *trawl.Job, data []json.RawMessage) ([]*trawl.Row, 
 		out = append(out, &trawl.Row{ID: trawl.NewUUID(), JobID: job.ID, Seq: job.DataRowsCount + int64(i) + 1, Data: d, CreatedAt: tx.now})
 	}
 	// Several rows per statement: one round trip for a batch of pages.
-	for chunk := range slices.Chunk(out, 500) {
-		var q strings.Builder
-		q.WriteString(`INSERT INTO results (id, job_id, seq, data, created_at) VALUES `)
+	for chunk := range slices.Chunk(out, insertChunk) {
 		args := make([]any, 0, 5*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?, ?)")
+		for _, r := range chunk {
 			args = append(args, r.ID, r.JobID, r.Seq, string(r.Data), micros(r.CreatedAt))
 		}
-		if _, err := tx.tx.Exec(tx.q(q.String()), args...); err != nil {
+		query := `INSERT INTO results (id, job_id, seq, data, created_at) VALUES ` + repeat("(?, ?, ?, ?, ?)", len(chunk))
+		if _, err := tx.tx.Exec(tx.q(query), args...); err != nil {
 			return nil, fmt.Errorf("insert rows %d.. of job %d: %w", chunk[0].Seq, job.ID, err)
 		}
 	}

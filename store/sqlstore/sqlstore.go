@@ -85,6 +85,16 @@ func rebind(d Dialect, query string) string {
 	return Numbered(query)
 }
 
+// repeat is n copies of item separated by commas: the placeholders of an
+// IN list, repeat("?", n), or the rows of a multi-row INSERT.
+func repeat(item string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(item+", ", n), ", ")
+}
+
+// insertChunk bounds the rows of one multi-row INSERT: SQLite allows 32,766
+// bound values to a statement, PostgreSQL 65,535.
+const insertChunk = 500
+
 // Numbered rewrites the ? placeholders of query as PostgreSQL's $1, $2, ….
 func Numbered(query string) string {
 	var b strings.Builder

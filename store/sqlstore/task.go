@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/trawlhq/trawl"
 )
@@ -88,19 +87,14 @@ func (tx *Tx) InsertTasks(jobID int64, specs []trawl.TaskSpec) ([]*trawl.Task, e
 		}
 	}
 	var out []*trawl.Task
-	for chunk := range slices.Chunk(all, 500) {
-		var q strings.Builder
-		q.WriteString(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at, host) VALUES `)
-		args := make([]any, 0, 8*len(chunk))
-		for i, t := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?, ?)")
+	for chunk := range slices.Chunk(all, insertChunk) {
+		args := make([]any, 0, 7*len(chunk))
+		for _, t := range chunk {
 			args = append(args, jobID, jobID, t.Key, string(t.Payload), string(t.State), micros(t.CreatedAt), hosts[t.Key])
 		}
-		q.WriteString(` ON CONFLICT (job_id, task_key) DO NOTHING RETURNING id, task_key`)
-		rows, err := tx.tx.Query(tx.q(q.String()), args...)
+		rows, err := tx.tx.Query(tx.q(`INSERT INTO tasks (job_id, account_id, task_key, payload, state, created_at, host) VALUES `+
+			repeat("(?, (SELECT account_id FROM jobs WHERE id = ?), ?, ?, ?, ?, ?)", len(chunk))+
+			` ON CONFLICT (job_id, task_key) DO NOTHING RETURNING id, task_key`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("insert tasks of job %d: %w", jobID, err)
 		}
@@ -137,7 +131,7 @@ func (tx *Tx) SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskSt
 	query := `UPDATE tasks SET state = ? WHERE id = ?`
 	args := []any{string(state), id}
 	if len(from) > 0 {
-		query += ` AND state IN (?` + strings.Repeat(`, ?`, len(from)-1) + `)`
+		query += ` AND state IN (` + repeat("?", len(from)) + `)`
 		for _, f := range from {
 			args = append(args, string(f))
 		}
@@ -154,13 +148,13 @@ func (tx *Tx) SetTaskState(id int64, state trawl.TaskState, from ...trawl.TaskSt
 func (tx *Tx) SetTasksState(ids []int64, state trawl.TaskState, from ...trawl.TaskState) ([]int64, error) {
 	var out []int64
 	for chunk := range slices.Chunk(ids, 500) {
-		query := `UPDATE tasks SET state = ? WHERE id IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`
+		query := `UPDATE tasks SET state = ? WHERE id IN (` + repeat("?", len(chunk)) + `)`
 		args := []any{string(state)}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
 		if len(from) > 0 {
-			query += ` AND state IN (?` + strings.Repeat(`, ?`, len(from)-1) + `)`
+			query += ` AND state IN (` + repeat("?", len(from)) + `)`
 			for _, f := range from {
 				args = append(args, string(f))
 			}
@@ -375,7 +369,7 @@ func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) 
 	for _, t := range out {
 		args = append(args, t.ID)
 	}
-	if _, err := tx.tx.Exec(tx.q(`UPDATE tasks SET queued = TRUE WHERE id IN (?`+strings.Repeat(`, ?`, len(out)-1)+`)`), args...); err != nil {
+	if _, err := tx.tx.Exec(tx.q(`UPDATE tasks SET queued = TRUE WHERE id IN (`+repeat("?", len(out))+`)`), args...); err != nil {
 		return nil, fmt.Errorf("queue %d tasks of job %d: %w", len(out), jobID, err)
 	}
 	return out, nil
