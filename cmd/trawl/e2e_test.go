@@ -144,12 +144,13 @@ func (in *instance) allRows(id int64) []map[string]any {
 	}
 }
 
+// testEnv is trawl's environment in these tests: the defaults, but for an
+// API key, private targets allowed (every site and receiver is on
+// loopback) and info logs.
 func testEnv(extra map[string]string) map[string]string {
 	env := map[string]string{
 		"TRAWL_API_KEY":                "trawl_test_Zq8vN3pLw5Kx2RtY7mHc4Jf9Bd6Gs1Ae",
 		"TRAWL_ALLOW_PRIVATE_NETWORKS": "true",
-		"TRAWL_WEBHOOK_BATCH_WINDOW":   "100ms",
-		"TRAWL_WEBHOOK_RETRY_SCHEDULE": "50ms,100ms",
 		"TRAWL_LOG_LEVEL":              "info",
 	}
 	for k, v := range extra {
@@ -165,12 +166,10 @@ func TestCrawlEndToEnd(t *testing.T) {
 		rc := &receiver{}
 		hook := httptest.NewServer(rc)
 		t.Cleanup(hook.Close)
-		// The default batching window (2 s): a crawl of a few pages at the
-		// polite 10 requests/s fits in one window, so its rows go out in one
-		// or two data events, not one a page.
-		env := testEnv(db)
-		env["TRAWL_WEBHOOK_BATCH_WINDOW"] = "2s"
-		in := start(t, env)
+		// With the default batching window (2 s), a crawl of a few pages at
+		// the polite 10 requests/s fits in one window, so its rows go out in
+		// one or two data events, not one a page.
+		in := start(t, testEnv(db))
 
 		body := fmt.Sprintf(`{"urls": [%q], "outputFormat": ["text", "markdown"], "webhook": {"url": %q,
 		"events": ["scraper.job.started", "scraper.data.scraped", "scraper.data.rows_added", "scraper.job.finished"],
