@@ -143,8 +143,21 @@ type flushWorker struct {
 
 // Work puts the job's waiting rows into data events.
 func (w *flushWorker) Work(ctx context.Context, rj *river.Job[FlushArgs]) error {
-	err := w.s.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		job, err := tx.Job(rj.Args.JobID) // locks the job first, as the jobs service does
+	return w.s.withOutbox(ctx, rj.Args.JobID, func(tx store.Tx, job *trawl.Job, o *trawl.Outbox) error {
+		o.FlushScheduled = false
+		if err := w.s.flush(tx, job, o); err != nil {
+			return err
+		}
+		return tx.UpdateOutbox(o)
+	})
+}
+
+// withOutbox runs fn in a transaction on a job and its outbox, both locked
+// (the job first, as the jobs service locks them). A job that is gone
+// cancels the River job that asked.
+func (s *Service) withOutbox(ctx context.Context, jobID int64, fn func(store.Tx, *trawl.Job, *trawl.Outbox) error) error {
+	err := s.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		job, err := tx.Job(jobID)
 		if err != nil {
 			return err
 		}
@@ -152,11 +165,7 @@ func (w *flushWorker) Work(ctx context.Context, rj *river.Job[FlushArgs]) error 
 		if err != nil {
 			return err
 		}
-		o.FlushScheduled = false
-		if err := w.s.flush(tx, job, o); err != nil {
-			return err
-		}
-		return tx.UpdateOutbox(o)
+		return fn(tx, job, o)
 	})
 	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
 		return river.JobCancel(err)
@@ -186,21 +195,7 @@ type releaseWorker struct {
 
 // Work releases the job's events that may go now, under the outbox's lock.
 func (w *releaseWorker) Work(ctx context.Context, rj *river.Job[ReleaseArgs]) error {
-	err := w.s.c.Store.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		job, err := tx.Job(rj.Args.JobID) // locks the job first, as the jobs service does
-		if err != nil {
-			return err
-		}
-		o, err := tx.Outbox(job.ID)
-		if err != nil {
-			return err
-		}
-		return w.s.release(tx, job, o)
-	})
-	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
-		return river.JobCancel(err)
-	}
-	return err
+	return w.s.withOutbox(ctx, rj.Args.JobID, w.s.release)
 }
 
 // dataEventNames lists the data events (under either name) the job's webhook
