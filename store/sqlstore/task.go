@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/trawlhq/trawl"
 )
@@ -203,6 +204,11 @@ func (tx *Tx) HasOpenTasks(jobID int64) (bool, error) {
 
 // DispatchTasks implements store.Tx. It locks the account's row, which orders
 // the dispatches of one account on PostgreSQL.
+//
+// Its work is bounded by the hosts that can take tasks, not by the tasks
+// waiting: jobs whose tasks all wait for a full host (a thousand Google Maps
+// jobs behind one host's concurrency) are skipped inside one index lookup
+// instead of being visited one by one.
 func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(host string) int) ([]*trawl.Task, error) {
 	var cursor int64
 	err := tx.tx.QueryRow(tx.q(`SELECT dispatch_cursor FROM accounts WHERE id = ?`+tx.db.dialect.ForUpdate), accountID).Scan(&cursor)
@@ -211,8 +217,8 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(ho
 	} else if err != nil {
 		return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
 	}
-	d := dispatch{tx: tx, hostLimit: hostLimit, room: map[string]int{}}
-	inFlight, err := d.countInFlight(accountID)
+	d := dispatch{tx: tx, account: accountID, hostLimit: hostLimit, room: map[string]int{}}
+	inFlight, err := d.countInFlight()
 	if err != nil {
 		return nil, err
 	}
@@ -223,21 +229,26 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(ho
 		// they end, and a whole turn then goes in one enqueue.
 		return nil, nil
 	}
+	if free <= 0 {
+		return nil, nil
+	}
+	if err := d.findOpenHosts(); err != nil {
+		return nil, err
+	}
 	var out []*trawl.Task
 	pos := cursor
 	wrapped, progress := false, false
-	for free > 0 {
-		var jobID int64
-		err := tx.tx.QueryRow(tx.q(`SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE AND job_id > ?
-			ORDER BY job_id LIMIT 1`), accountID, string(trawl.TaskPending), pos).Scan(&jobID)
-		if errors.Is(err, sql.ErrNoRows) {
+	for free > 0 && (d.many || len(d.open) > 0) {
+		jobID, err := d.nextJob(pos)
+		if err != nil {
+			return nil, err
+		}
+		if jobID == 0 {
 			if wrapped && !progress {
 				break // a whole round found nothing that may go
 			}
 			pos, wrapped, progress = 0, true, false
 			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("dispatch tasks of account %d: %w", accountID, err)
 		}
 		pos = jobID
 		tasks, err := d.take(jobID, min(free, burst))
@@ -258,22 +269,32 @@ func (tx *Tx) DispatchTasks(accountID int64, limit, burst int, hostLimit func(ho
 	return out, nil
 }
 
+// maxOpenHosts bounds the hosts one dispatch looks for jobs on by name. An
+// account with more hosts that can take tasks is served by skipping the full
+// ones instead (see nextJob).
+const maxOpenHosts = 32
+
 // dispatch is one DispatchTasks call's view of the account's hosts.
 type dispatch struct {
 	tx        *Tx
+	account   int64
 	hostLimit func(host string) int
 	// room is how many more tasks of a host may be queued; a host not in
 	// it has none of the account's tasks in flight.
 	room map[string]int
+	// open are the hosts with tasks waiting that can take more, when there
+	// are at most maxOpenHosts of them; many is set when there are more.
+	open []string
+	many bool
 }
 
 // countInFlight counts the account's tasks queued or running, and notes per
 // host how many more may go.
-func (d *dispatch) countInFlight(accountID int64) (int, error) {
+func (d *dispatch) countInFlight() (int, error) {
 	rows, err := d.tx.tx.Query(d.tx.q(`SELECT host, count(*) FROM tasks WHERE account_id = ? AND queued = TRUE AND state IN (?, ?)
-		GROUP BY host`), accountID, string(trawl.TaskPending), string(trawl.TaskRunning))
+		GROUP BY host`), d.account, string(trawl.TaskPending), string(trawl.TaskRunning))
 	if err != nil {
-		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+		return 0, fmt.Errorf("count tasks in flight of account %d: %w", d.account, err)
 	}
 	total := 0
 	for rows.Next() {
@@ -281,7 +302,7 @@ func (d *dispatch) countInFlight(accountID int64) (int, error) {
 		var n int
 		if err := rows.Scan(&host, &n); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+			return 0, fmt.Errorf("count tasks in flight of account %d: %w", d.account, err)
 		}
 		total += n
 		if host != "" && d.hostLimit != nil {
@@ -289,9 +310,77 @@ func (d *dispatch) countInFlight(accountID int64) (int, error) {
 		}
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, fmt.Errorf("count tasks in flight of account %d: %w", accountID, err)
+		return 0, fmt.Errorf("count tasks in flight of account %d: %w", d.account, err)
 	}
 	return total, nil
+}
+
+// findOpenHosts lists the hosts the account has tasks waiting for and room
+// to run more of, one index entry a host (a loose index scan). Only tasks in
+// flight fill a host, so it steps over at most as many full hosts as the
+// account has tasks in flight before it has found maxOpenHosts open ones.
+func (d *dispatch) findOpenHosts() error {
+	for prev, first := "", true; ; first = false {
+		after := ` AND host > ?`
+		if first {
+			after = ` AND host >= ?` // '' is a host too: tasks that name none
+		}
+		var host sql.NullString
+		err := d.tx.tx.QueryRow(d.tx.q(`SELECT min(host) FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE`+after),
+			d.account, string(trawl.TaskPending), prev).Scan(&host)
+		if err != nil {
+			return fmt.Errorf("hosts of account %d: %w", d.account, err)
+		}
+		if !host.Valid {
+			return nil
+		}
+		prev = host.String
+		if d.roomOf(prev) <= 0 {
+			continue
+		}
+		if len(d.open) == maxOpenHosts {
+			d.open, d.many = nil, true
+			return nil
+		}
+		d.open = append(d.open, prev)
+	}
+}
+
+// nextJob is the account's first job after pos with a task waiting that
+// may go now, or 0 when there is none. With few open hosts it looks up the
+// first such job of each of them (one index seek each, in one statement);
+// with many, it walks the account's waiting tasks in job order and steps
+// over those of full hosts.
+func (d *dispatch) nextJob(pos int64) (int64, error) {
+	var query string
+	var args []any
+	if d.many {
+		query = `SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE AND job_id > ?`
+		args = []any{d.account, string(trawl.TaskPending), pos}
+		var full []any
+		for host, room := range d.room {
+			if room <= 0 {
+				full = append(full, host)
+			}
+		}
+		if len(full) > 0 {
+			query += ` AND host NOT IN (` + repeat("?", len(full)) + `)`
+			args = append(args, full...)
+		}
+		query += ` ORDER BY job_id LIMIT 1`
+	} else {
+		branch := `SELECT min(job_id) AS job_id FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE AND host = ? AND job_id > ?`
+		query = `SELECT min(job_id) FROM (` + strings.TrimSuffix(strings.Repeat(branch+` UNION ALL `, len(d.open)), ` UNION ALL `) + `) AS firsts`
+		for _, host := range d.open {
+			args = append(args, d.account, string(trawl.TaskPending), host, pos)
+		}
+	}
+	var jobID sql.NullInt64
+	err := d.tx.tx.QueryRow(d.tx.q(query), args...).Scan(&jobID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("dispatch tasks of account %d: %w", d.account, err)
+	}
+	return jobID.Int64, nil
 }
 
 // roomOf is how many more tasks of host may be queued now.
@@ -336,6 +425,9 @@ func (d *dispatch) take(jobID int64, n int) ([]*trawl.Task, error) {
 		}
 		if prev != "" && d.hostLimit != nil {
 			d.room[prev] = d.roomOf(prev) - len(tasks)
+			if d.room[prev] <= 0 {
+				d.open = slices.DeleteFunc(d.open, func(h string) bool { return h == prev })
+			}
 		}
 		out = append(out, tasks...)
 	}

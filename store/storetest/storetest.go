@@ -23,26 +23,27 @@ type Opener func(t *testing.T) store.Store
 // Run runs the suite against the stores open makes.
 func Run(t *testing.T, open Opener) {
 	tests := map[string]func(*testing.T, store.Store){
-		"APIKeys":              testAPIKeys,
-		"JobsCreateAndRead":    testJobsCreateAndRead,
-		"JobsListAndFilter":    testJobsList,
-		"JobUpdate":            testJobUpdate,
-		"Tasks":                testTasks,
-		"Rows":                 testRows,
-		"EventsAndAttempts":    testEventsAndAttempts,
-		"RollbackKeepsNothing": testRollback,
-		"EachRow":              testEachRow,
-		"EachRowLargeRows":     testEachRowLargeRows,
-		"Settings":             testSettings,
-		"WebhookSecrets":       testWebhookSecrets,
-		"Outbox":               testOutbox,
-		"DispatchTasks":        testDispatchTasks,
-		"DispatchTasksByHost":  testDispatchTasksByHost,
-		"SetTasksState":        testSetTasksState,
-		"StartTask":            testStartTask,
-		"ChangeFeed":           testChangeFeed,
-		"SecretsAtRest":        testSecretsAtRest,
-		"DeliveryBatch":        testDeliveryBatch,
+		"APIKeys":                 testAPIKeys,
+		"JobsCreateAndRead":       testJobsCreateAndRead,
+		"JobsListAndFilter":       testJobsList,
+		"JobUpdate":               testJobUpdate,
+		"Tasks":                   testTasks,
+		"Rows":                    testRows,
+		"EventsAndAttempts":       testEventsAndAttempts,
+		"RollbackKeepsNothing":    testRollback,
+		"EachRow":                 testEachRow,
+		"EachRowLargeRows":        testEachRowLargeRows,
+		"Settings":                testSettings,
+		"WebhookSecrets":          testWebhookSecrets,
+		"Outbox":                  testOutbox,
+		"DispatchTasks":           testDispatchTasks,
+		"DispatchTasksByHost":     testDispatchTasksByHost,
+		"DispatchPassesFullHosts": testDispatchPassesFullHosts,
+		"SetTasksState":           testSetTasksState,
+		"StartTask":               testStartTask,
+		"ChangeFeed":              testChangeFeed,
+		"SecretsAtRest":           testSecretsAtRest,
+		"DeliveryBatch":           testDeliveryBatch,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -702,6 +703,92 @@ func testDispatchTasksByHost(t *testing.T, s store.Store) {
 		}
 		if diff := cmp.Diff(map[string]int{"slow:80": 1}, count(next)); diff != "" {
 			return fmt.Errorf("after a slow task ended, by host (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testDispatchPassesFullHosts: jobs whose tasks all wait for a full host
+// are passed over, and the tasks of open hosts behind them go, both with a
+// few open hosts (looked up by name) and with more than a dispatch looks up
+// by name (the full ones stepped over).
+func testDispatchPassesFullHosts(t *testing.T, s store.Store) {
+	a := mustAccount(t, s, "a")
+	hostLimit := func(h string) int {
+		if h == "busy:80" {
+			return 1
+		}
+		return 2
+	}
+	byHost := func(tasks []*trawl.Task) map[string]int {
+		out := map[string]int{}
+		for _, t := range tasks {
+			host, _, _ := strings.Cut(t.Key, "#")
+			out[host]++
+		}
+		return out
+	}
+	var jobs []*trawl.Job
+	for range 92 {
+		jobs = append(jobs, mustJob(t, s, a.ID, nil))
+	}
+	addJob := func(tx store.Tx, hosts ...string) error {
+		j := jobs[0]
+		jobs = jobs[1:]
+		var specs []trawl.TaskSpec
+		for _, h := range hosts {
+			for i := range 3 {
+				specs = append(specs, trawl.TaskSpec{Key: fmt.Sprintf("%s#%d", h, i), Host: h})
+			}
+		}
+		_, err := tx.InsertTasks(j.ID, specs)
+		return err
+	}
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		for range 50 {
+			if err := addJob(tx, "busy:80"); err != nil {
+				return err
+			}
+		}
+		got, err := tx.DispatchTasks(a.ID, 100, 10, hostLimit)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(map[string]int{"busy:80": 1}, byHost(got)); diff != "" {
+			return fmt.Errorf("first dispatch (-want +got):\n%s", diff)
+		}
+		// A few open hosts behind the waiting jobs.
+		if err := addJob(tx, "busy:80", "one:80"); err != nil {
+			return err
+		}
+		if err := addJob(tx, "two:80"); err != nil {
+			return err
+		}
+		got, err = tx.DispatchTasks(a.ID, 100, 10, hostLimit)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(map[string]int{"one:80": 2, "two:80": 2}, byHost(got)); diff != "" {
+			return fmt.Errorf("few open hosts (-want +got):\n%s", diff)
+		}
+		// More open hosts than a dispatch names, each job of one.
+		want := map[string]int{}
+		for i := range 40 {
+			h := fmt.Sprintf("h%02d:80", i)
+			want[h] = 2
+			if err := addJob(tx, h); err != nil {
+				return err
+			}
+		}
+		got, err = tx.DispatchTasks(a.ID, 100, 10, hostLimit)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, byHost(got)); diff != "" {
+			return fmt.Errorf("many open hosts (-want +got):\n%s", diff)
 		}
 		return nil
 	})
