@@ -12,8 +12,15 @@ import (
 	"github.com/trawlhq/trawl/store"
 )
 
-// maxBatch bounds how many task outcomes one transaction stores.
-const maxBatch = 64
+// maxBatch bounds how many task outcomes one transaction stores, and
+// maxBatchNext how many follow-up tasks they may bring between them (a crawl's
+// home page brings hundreds): a batch takes outcomes while both hold, and at
+// least one. On SQLite a transaction holds the only writer, so a bounded
+// batch bounds what a create waits for.
+const (
+	maxBatch     = 64
+	maxBatchNext = 256
+)
 
 // outcome is a task that ran and waits for its result to be stored.
 type outcome struct {
@@ -62,7 +69,7 @@ func (c *committer) commit(o *outcome) (int, error) {
 		c.mu.Unlock()
 	}
 	c.mu.Lock()
-	n := min(len(c.queue), maxBatch)
+	n := batchSize(c.queue)
 	batch := append([]*outcome(nil), c.queue[:n]...)
 	c.queue = c.queue[n:]
 	c.mu.Unlock()
@@ -83,6 +90,20 @@ func (c *committer) commit(o *outcome) (int, error) {
 	}
 	c.mu.Unlock()
 	return o.stored, o.err
+}
+
+// batchSize is how many of the outcomes waiting, oldest first, go in the
+// next batch: at least one, and as many more as maxBatch and maxBatchNext
+// allow.
+func batchSize(queue []*outcome) int {
+	next := 0
+	for i, o := range queue {
+		next += len(o.res.Next)
+		if i == maxBatch || (i > 0 && next > maxBatchNext) {
+			return i
+		}
+	}
+	return len(queue)
 }
 
 // storeOutcomes stores a batch in one transaction. If that fails, each is

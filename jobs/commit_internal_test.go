@@ -107,3 +107,31 @@ func TestClaimOfAStoppedJob(t *testing.T) {
 		t.Errorf("the done task is %s, want done", b.State)
 	}
 }
+
+// TestBatchSize: a batch takes outcomes until maxBatch of them or, past the
+// first, until their follow-up tasks would exceed maxBatchNext.
+func TestBatchSize(t *testing.T) {
+	with := func(next ...int) []*outcome {
+		var out []*outcome
+		for _, n := range next {
+			out = append(out, &outcome{res: &scrape.Result{Next: make([]trawl.TaskSpec, n)}})
+		}
+		return out
+	}
+	many := make([]int, maxBatch+10)
+	for _, c := range []struct {
+		name  string
+		queue []*outcome
+		want  int
+	}{
+		{"one", with(0), 1},
+		{"pages without links", with(many...), maxBatch},
+		{"one page with more links than a batch takes", with(maxBatchNext*3, 1, 1), 1},
+		{"links add up past the bound", with(100, 100, 56, 1, 1), 3},
+		{"a big page after small ones waits", with(1, 2, maxBatchNext), 2},
+	} {
+		if got := batchSize(c.queue); got != c.want {
+			t.Errorf("%s: batchSize = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
