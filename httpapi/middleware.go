@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl"
+	"github.com/trawlhq/trawl/store"
 )
 
 // requestInfo is what the request log line needs from deeper layers.
@@ -48,7 +49,9 @@ func (s *server) instrument(next http.Handler) http.Handler {
 		info := &requestInfo{id: id}
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), requestKey, info))
+		// Someone waits on every request: its writes go before the
+		// background's (store.Foreground).
+		r = r.WithContext(context.WithValue(store.Foreground(r.Context()), requestKey, info))
 
 		defer func() {
 			p := recover()

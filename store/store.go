@@ -232,3 +232,19 @@ type Tx interface {
 	// UpdateEvents writes events' states, attempt counts and delivery times.
 	UpdateEvents(es []*trawl.Event) error
 }
+
+type foregroundKey struct{}
+
+// Foreground marks ctx as work someone is waiting on (an API request). A
+// database with one writer (SQLite) gives the writer to foreground work
+// before background work (jobs, deliveries, River's own bookkeeping), so that
+// a create answers in milliseconds however busy the node is.
+func Foreground(ctx context.Context) context.Context {
+	return context.WithValue(ctx, foregroundKey{}, true)
+}
+
+// IsForeground reports whether ctx was marked by Foreground.
+func IsForeground(ctx context.Context) bool {
+	v, _ := ctx.Value(foregroundKey{}).(bool)
+	return v
+}

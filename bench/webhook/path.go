@@ -33,7 +33,7 @@ import (
 type path struct {
 	dir    string
 	db     benchDB
-	pool   *sql.DB // the writer (SQLite) or the pool (PostgreSQL), for its stats
+	pool   *sql.DB // the writers (SQLite) or the pool (PostgreSQL)
 	dropDB func()
 	engine *engine.Engine
 	hooks  *webhook.Service
@@ -299,6 +299,7 @@ type benchDB interface {
 	engine.Database
 	JobCounts(ctx context.Context) (map[string]int64, error)
 	Migrate(ctx context.Context, log *slog.Logger) error
+	WriterStats() sql.DBStats
 }
 
 // metricsSource answers the metrics' questions as trawl serve does.

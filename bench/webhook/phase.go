@@ -80,18 +80,18 @@ func (p *path) diagnostics(w *writerWatch) diagnostics {
 	}
 }
 
-// writerWatch watches the single writer connection during a run: how often
-// and how long goroutines waited for it, and, sampled every millisecond,
-// how much of the time it was in use.
+// writerWatch watches the database writer during a run: how often and how
+// long goroutines waited for it, and, sampled every millisecond, how much of
+// the time it was in use.
 type writerWatch struct {
-	db            *sql.DB
+	stats         func() sql.DBStats
 	before        sql.DBStats
 	busy, samples int
 	stop, done    chan struct{}
 }
 
 func (p *path) watchWriter() *writerWatch {
-	w := &writerWatch{db: p.pool, before: p.pool.Stats(), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &writerWatch{stats: p.db.WriterStats, before: p.db.WriterStats(), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		t := time.NewTicker(time.Millisecond)
@@ -102,7 +102,7 @@ func (p *path) watchWriter() *writerWatch {
 				return
 			case <-t.C:
 				w.samples++
-				if w.db.Stats().InUse > 0 {
+				if w.stats().InUse > 0 {
 					w.busy++
 				}
 			}
@@ -115,7 +115,7 @@ func (p *path) watchWriter() *writerWatch {
 // of samples that found the writer in use.
 func (w *writerWatch) end() (int64, time.Duration, float64) {
 	w.close()
-	after := w.db.Stats()
+	after := w.stats()
 	busy := 0.0
 	if w.samples > 0 {
 		busy = float64(w.busy) / float64(w.samples)

@@ -1,12 +1,13 @@
 // Package sqlite opens trawl's embedded database: one SQLite file in WAL mode,
-// written through a single connection that River shares, and read through a
-// separate pool that never blocks the writer.
+// written by one connection at a time through a gate that trawl and River
+// share, and read through a separate pool that never blocks the writer.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -30,12 +31,21 @@ const FileName = "trawl.db"
 // DB is an open SQLite database.
 type DB struct {
 	*sqlstore.DB
-	// Write is the single writer connection, shared with River.
+	// Write is the writers' pool, shared with River: its connections write
+	// one at a time, passing gate.
 	Write *sql.DB
 	read  *sql.DB
 	path  string
 	hub   *notifyHub
+	gate  *writeGate
+	ckpt  *checkpointer
 }
+
+// writerConns bounds the writer connections: enough for every scrape and
+// delivery worker and River's own loops to wait at the gate, where
+// foreground work goes first, rather than in database/sql's pool, which
+// serves its waiters in no order.
+const writerConns = 96
 
 // Open opens (creating if needed) the database in dir. It does not migrate:
 // call Migrate.
@@ -48,22 +58,34 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(ON)", "synchronous(NORMAL)"} {
 		pragmas.Add("_pragma", p)
 	}
-	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
-	wc, err := newCachingConnector(writeDSN)
+	// The writers leave checkpoints to the checkpointer.
+	writeDSN := "file:" + path + "?" + pragmas.Encode() + "&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+	gate := &writeGate{}
+	wc, err := newCachingConnector(writeDSN, gate)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	write := sql.OpenDB(wc)
-	// One writer: SQLite allows one at a time, and River's SQLite driver needs
-	// it so that its own statements never meet SQLITE_BUSY.
-	write.SetMaxOpenConns(1)
-	write.SetConnMaxIdleTime(0)
+	// SQLite allows one writer at a time; the gate keeps them in line, so
+	// that neither trawl's statements nor River's meet SQLITE_BUSY.
+	write.SetMaxOpenConns(writerConns)
+	write.SetMaxIdleConns(writerConns)
+	write.SetConnMaxIdleTime(time.Minute)
 	write.SetConnMaxLifetime(0)
 
-	pragmas.Add("_pragma", "query_only(1)")
-	rc, err := newCachingConnector("file:" + path + "?" + pragmas.Encode())
+	cc, err := newCachingConnector("file:"+path+"?"+pragmas.Encode(), nil)
 	if err != nil {
 		_ = write.Close()
+		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
+	}
+	ckpt := sql.OpenDB(cc)
+	ckpt.SetMaxOpenConns(1)
+
+	pragmas.Add("_pragma", "query_only(1)")
+	rc, err := newCachingConnector("file:"+path+"?"+pragmas.Encode(), nil)
+	if err != nil {
+		_ = write.Close()
+		_ = ckpt.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	read := sql.OpenDB(rc)
@@ -73,6 +95,7 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 	if err := write.Ping(); err != nil {
 		_ = write.Close()
 		_ = read.Close()
+		_ = ckpt.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return &DB{
@@ -81,13 +104,21 @@ func Open(dir string, now func() time.Time) (*DB, error) {
 		read:  read,
 		path:  path,
 		hub:   newNotifyHub(),
+		gate:  gate,
+		ckpt:  startCheckpointer(ckpt, gate),
 	}, nil
+}
+
+// Close stops the checkpointer and closes the database; the last connection
+// to close checkpoints what is left.
+func (db *DB) Close() error {
+	return errors.Join(db.ckpt.close(), db.DB.Close())
 }
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
-// RiverDriver is River's driver on the single writer connection, with its
+// RiverDriver is River's driver on the writers' pool, with its
 // notifications passed in memory (see notifyHub).
 func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	return &riverDriver{Driver: riversqlite.New(db.Write), hub: db.hub}

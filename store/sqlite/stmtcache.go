@@ -19,16 +19,19 @@ const stmtCacheSize = 256
 // every call, which was over a third of the CPU of a webhook delivery; with
 // the cache a statement is parsed once per connection and then only bound
 // and stepped.
+//
+// The writer's connections also pass its gate (see writeGate).
 type cachingConnector struct {
 	inner driver.Connector
+	gate  *writeGate // nil for read-only connections
 }
 
-func newCachingConnector(dsn string) (*cachingConnector, error) {
+func newCachingConnector(dsn string, gate *writeGate) (*cachingConnector, error) {
 	c, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConnector{inner: c}, nil
+	return &cachingConnector{inner: c, gate: gate}, nil
 }
 
 // Connect implements driver.Connector.
@@ -37,7 +40,7 @@ func (c *cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCachingConn(conn)
+	return newCachingConn(conn, c.gate)
 }
 
 // Driver implements driver.Connector.
@@ -59,6 +62,8 @@ type cachingConn struct {
 	inner innerConn
 	stmts map[string]*list.Element // of *cachedStmt, most recently used first
 	lru   list.List
+	gate  *writeGate
+	inTx  bool // a transaction is open, and has passed the gate
 }
 
 type cachedStmt struct {
@@ -69,13 +74,32 @@ type cachedStmt struct {
 	busy bool
 }
 
-func newCachingConn(c driver.Conn) (*cachingConn, error) {
+func newCachingConn(c driver.Conn, gate *writeGate) (*cachingConn, error) {
 	inner, ok := c.(innerConn)
 	if !ok {
 		_ = c.Close()
 		return nil, errors.New("sqlite: the driver's connection lacks the context methods the statement cache needs")
 	}
-	return &cachingConn{inner: inner, stmts: map[string]*list.Element{}}, nil
+	return &cachingConn{inner: inner, stmts: map[string]*list.Element{}, gate: gate}, nil
+}
+
+// enter passes the gate for one statement outside a transaction, and
+// returns what lets the next writer in; inside a transaction, or on a
+// read-only connection, there is nothing to pass.
+func (c *cachingConn) enter(ctx context.Context) (leave func(), err error) {
+	if c.gate == nil || c.inTx {
+		return func() {}, nil
+	}
+	if err := c.gate.acquire(ctx); err != nil {
+		return nil, err
+	}
+	left := false
+	return func() {
+		if !left {
+			left = true
+			c.gate.release()
+		}
+	}, nil
 }
 
 // stmt returns the cached statement for query, preparing it on first use,
@@ -120,6 +144,11 @@ func (c *cachingConn) evict() {
 
 // ExecContext implements driver.ExecerContext.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	leave, err := c.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	s, owned, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -132,8 +161,13 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 
 // QueryContext implements driver.QueryerContext.
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	leave, err := c.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s, owned, err := c.stmt(ctx, query)
 	if err != nil {
+		leave()
 		return nil, err
 	}
 	rows, err := s.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
@@ -141,31 +175,117 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 		if owned {
 			_ = s.stmt.Close()
 		}
+		leave()
 		return nil, err
 	}
 	s.busy = true
-	return &cachedRows{Rows: rows, s: s, owned: owned}, nil
+	return &cachedRows{Rows: rows, s: s, owned: owned, leave: leave}, nil
 }
 
 // PrepareContext implements driver.ConnPrepareContext: an explicitly
 // prepared statement is the caller's to keep and close, outside the cache.
 func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.inner.PrepareContext(ctx, query)
+	st, err := c.inner.PrepareContext(ctx, query)
+	if err != nil || c.gate == nil {
+		return st, err
+	}
+	return &gatedStmt{Stmt: st, c: c}, nil
 }
 
 // Prepare implements driver.Conn.
 func (c *cachingConn) Prepare(query string) (driver.Stmt, error) {
-	return c.inner.PrepareContext(context.Background(), query)
+	return c.PrepareContext(context.Background(), query)
 }
 
 // Begin implements driver.Conn.
 func (c *cachingConn) Begin() (driver.Tx, error) {
-	return c.inner.BeginTx(context.Background(), driver.TxOptions{})
+	return c.BeginTx(context.Background(), driver.TxOptions{})
 }
 
-// BeginTx implements driver.ConnBeginTx.
+// BeginTx implements driver.ConnBeginTx. On the writer the transaction
+// passes the gate first and lets the next writer in when it ends.
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.inner.BeginTx(ctx, opts)
+	leave, err := c.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.inner.BeginTx(ctx, opts)
+	if err != nil {
+		leave()
+		return nil, err
+	}
+	if c.gate == nil {
+		return tx, nil
+	}
+	c.inTx = true
+	return &gatedTx{Tx: tx, c: c, leave: leave}, nil
+}
+
+// gatedTx is a writer's transaction, which holds the gate until it ends.
+type gatedTx struct {
+	driver.Tx
+	c     *cachingConn
+	leave func()
+}
+
+// Commit implements driver.Tx.
+func (t *gatedTx) Commit() error {
+	defer t.end()
+	return t.Tx.Commit()
+}
+
+// Rollback implements driver.Tx.
+func (t *gatedTx) Rollback() error {
+	defer t.end()
+	return t.Tx.Rollback()
+}
+
+func (t *gatedTx) end() {
+	t.c.inTx = false
+	t.leave()
+}
+
+// gatedStmt is a statement prepared explicitly on a writer connection: it
+// passes the gate like the statements the cache runs.
+type gatedStmt struct {
+	driver.Stmt
+	c *cachingConn
+}
+
+// ExecContext implements driver.StmtExecContext.
+func (s *gatedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	leave, err := s.c.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+// QueryContext implements driver.StmtQueryContext.
+func (s *gatedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	leave, err := s.c.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if err != nil {
+		leave()
+		return nil, err
+	}
+	return &leavingRows{Rows: rows, leave: leave}, nil
+}
+
+// leavingRows lets the next writer in when the rows are closed.
+type leavingRows struct {
+	driver.Rows
+	leave func()
+}
+
+// Close implements driver.Rows.
+func (r *leavingRows) Close() error {
+	defer r.leave()
+	return r.Rows.Close()
 }
 
 // Ping implements driver.Pinger.
@@ -194,10 +314,12 @@ type cachedRows struct {
 	driver.Rows
 	s     *cachedStmt
 	owned bool
+	leave func() // lets the next writer in
 }
 
 // Close implements driver.Rows.
 func (r *cachedRows) Close() error {
+	defer r.leave()
 	err := r.Rows.Close()
 	r.s.busy = false
 	if r.owned {

@@ -9,7 +9,7 @@ import (
 
 func openCaching(t *testing.T) (*sql.DB, *cachingConn) {
 	t.Helper()
-	c, err := newCachingConnector("file:" + filepath.Join(t.TempDir(), "t.db"))
+	c, err := newCachingConnector("file:"+filepath.Join(t.TempDir(), "t.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
