@@ -8,7 +8,7 @@ import (
 
 var (
 	writerWaitsDesc = prometheus.NewDesc("trawl_db_writer_waits_total",
-		"Times a statement waited for a database writer connection (SQLite: the single write connection; PostgreSQL: a connection of the pool).",
+		"Times a statement waited for a database writer connection (SQLite: its turn to write, one connection at a time; PostgreSQL: a connection of the pool).",
 		nil, nil)
 	writerWaitDesc = prometheus.NewDesc("trawl_db_writer_wait_seconds_total",
 		"Total time statements waited for a database writer connection; a wait is counted when it ends.",
@@ -17,7 +17,7 @@ var (
 		"Database writer connections by state (in_use, idle).",
 		[]string{"state"}, nil)
 	writerMaxDesc = prometheus.NewDesc("trawl_db_writer_connections_max",
-		"Most database writer connections open at once (1 on SQLite).",
+		"Most database writer connections writing at once (1 on SQLite).",
 		nil, nil)
 )
 

@@ -23,8 +23,8 @@ import (
 type Store interface {
 	// InTx runs fn in one read-write transaction and commits it when fn
 	// returns nil. fn must not call methods of the Store itself (on SQLite the
-	// single writer connection is held by the transaction), nor do network
-	// I/O.
+	// transaction holds the right to write, which the Store's writes wait
+	// for), nor do network I/O.
 	InTx(ctx context.Context, fn func(Tx) error) error
 
 	// CreateAccount makes an account with a fresh webhook signing secret.

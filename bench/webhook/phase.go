@@ -53,7 +53,7 @@ func (t throughput) rate() float64 { return perSecond(t.received, t.lastTwoXX) }
 
 // diagnostics say where the delivery path spent its time during a run.
 type diagnostics struct {
-	writerWaits  int64         // times a goroutine waited for the single writer connection
+	writerWaits  int64         // times a goroutine waited for its turn to write
 	writerWaited time.Duration // total time spent waiting for it
 	writerBusy   float64       // share of the run the writer was in use
 	read         time.Duration // mean worker read of what an attempt needs (event, job, account)

@@ -19,9 +19,9 @@ import (
 //
 // A notification is published when the statement that sends it runs, before
 // its transaction commits. That is early, never too early: River answers an
-// insert notification by fetching work over the single writer connection,
-// which the notifying transaction holds until it ends, so the fetch sees the
-// committed jobs. A transaction that rolls back costs one fetch that finds
+// insert notification by fetching work through the writers' gate (see
+// writeGate), which the notifying transaction holds until it ends, so the
+// fetch sees the committed jobs. A transaction that rolls back costs one fetch that finds
 // nothing.
 
 // notifyHub passes one database's notifications to its listeners.
