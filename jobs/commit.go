@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -134,7 +133,7 @@ func (s *Service) storeOutcomes(batch []*outcome) {
 // once, takes its tasks' rows, credits and follow-up tasks in order, and is
 // settled once.
 //
-// Rows are locked in one order, jobs by id and then accounts by id (settle
+// Rows are locked in one order, jobs by id and then accounts by id (the
 // dispatches), so that two batches on two nodes do not deadlock.
 func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 	ids := make([]int64, 0, len(batch))
@@ -163,7 +162,7 @@ func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 		byJob[o.jobID] = append(byJob[o.jobID], o)
 	}
 	slices.Sort(jobIDs)
-	var order []*trawl.Job
+	var jobs []*trawl.Job
 	rowsStored := map[int64]bool{}
 	for _, id := range jobIDs {
 		job, err := tx.Job(id)
@@ -175,11 +174,20 @@ func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 			return err
 		}
 		rowsStored[id] = n > 0
-		order = append(order, job)
+		jobs = append(jobs, job)
 	}
-	slices.SortStableFunc(order, func(a, b *trawl.Job) int { return cmp.Compare(a.AccountID, b.AccountID) })
-	for _, job := range order {
-		if err := s.settle(tx, job, rowsStored[job.ID]); err != nil {
+	var accounts []int64
+	for _, job := range jobs {
+		if err := s.write(tx, job, rowsStored[job.ID]); err != nil {
+			return err
+		}
+		accounts = append(accounts, job.AccountID)
+	}
+	// One dispatch per account, once every task of the batch is done and
+	// every follow-up task stored: it sees all the slots the batch freed.
+	slices.Sort(accounts)
+	for _, id := range slices.Compact(accounts) {
+		if err := s.dispatch(tx, id); err != nil {
 			return err
 		}
 	}
@@ -189,7 +197,7 @@ func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 // apply adds the outcomes of a job's tasks that ran, in order, to the job
 // (read and locked in tx), and returns how many rows they stored: rows up to
 // the job's limit, credits, and the follow-up tasks, each kind in one
-// statement. The caller settles the job.
+// statement. The caller writes the job and dispatches.
 func (s *Service) apply(tx store.Tx, job *trawl.Job, outs []*outcome) (int, error) {
 	base := *job // the counts before these outcomes: InsertRows numbers rows after them
 	var rows []json.RawMessage

@@ -19,14 +19,21 @@ func (s *Service) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &taskWorker{s: s})
 }
 
-// settle ends a transaction that changed job: the account's tasks that may
-// go now are handed to the queue; an in-progress job whose tasks are all done
-// is finished; the job is written; and the webhook service is told when rows
-// were stored or the job has ended with nothing in flight.
+// settle ends a transaction that changed job: the job is written (see
+// write), then the account's tasks that may go now are handed to the queue.
 func (s *Service) settle(tx store.Tx, job *trawl.Job, rowsStored bool) error {
-	if err := s.dispatch(tx, job.AccountID); err != nil {
+	if err := s.write(tx, job, rowsStored); err != nil {
 		return err
 	}
+	return s.dispatch(tx, job.AccountID)
+}
+
+// write writes a job a transaction changed: an in-progress job whose tasks
+// are all done is finished, and the webhook service is told when rows were
+// stored or the job has ended with nothing in flight. The caller dispatches
+// the account's tasks afterwards, last in the transaction, so that the
+// account's row, which orders its dispatches, is locked only until commit.
+func (s *Service) write(tx store.Tx, job *trawl.Job, rowsStored bool) error {
 	open, err := tx.HasOpenTasks(job.ID)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -316,34 +317,47 @@ func (d *dispatch) countInFlight() (int, error) {
 }
 
 // findOpenHosts lists the hosts the account has tasks waiting for and room
-// to run more of, one index entry a host (a loose index scan). Only tasks in
-// flight fill a host, so it steps over at most as many full hosts as the
-// account has tasks in flight before it has found maxOpenHosts open ones.
+// to run more of, in one statement that reads one index entry a host (a
+// loose index scan). Only tasks in flight fill a host, so it reads at most
+// as many full hosts as the account has tasks in flight before it has found
+// maxOpenHosts open ones.
 func (d *dispatch) findOpenHosts() error {
-	for prev, first := "", true; ; first = false {
-		after := ` AND host > ?`
-		if first {
-			after = ` AND host >= ?` // '' is a host too: tasks that name none
+	full := 0
+	for _, room := range d.room {
+		if room <= 0 {
+			full++
 		}
-		var host sql.NullString
-		err := d.tx.tx.QueryRow(d.tx.q(`SELECT min(host) FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE`+after),
-			d.account, string(trawl.TaskPending), prev).Scan(&host)
-		if err != nil {
+	}
+	rows, err := d.tx.tx.Query(d.tx.q(`WITH RECURSIVE waiting (host) AS (
+			SELECT (SELECT host FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE ORDER BY host LIMIT 1)
+			UNION ALL
+			SELECT (SELECT t.host FROM tasks t WHERE t.account_id = ? AND t.state = ? AND t.queued = FALSE AND t.host > waiting.host
+				ORDER BY t.host LIMIT 1)
+			FROM waiting WHERE waiting.host IS NOT NULL)
+		SELECT host FROM waiting WHERE host IS NOT NULL LIMIT ?`),
+		d.account, string(trawl.TaskPending), d.account, string(trawl.TaskPending), maxOpenHosts+full+1)
+	if err != nil {
+		return fmt.Errorf("hosts of account %d: %w", d.account, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var host string
+		if err := rows.Scan(&host); err != nil {
 			return fmt.Errorf("hosts of account %d: %w", d.account, err)
 		}
-		if !host.Valid {
-			return nil
-		}
-		prev = host.String
-		if d.roomOf(prev) <= 0 {
+		if d.roomOf(host) <= 0 {
 			continue
 		}
 		if len(d.open) == maxOpenHosts {
 			d.open, d.many = nil, true
-			return nil
+			break
 		}
-		d.open = append(d.open, prev)
+		d.open = append(d.open, host)
 	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("hosts of account %d: %w", d.account, err)
+	}
+	return nil
 }
 
 // nextJob is the account's first job after pos with a task waiting that
@@ -369,7 +383,10 @@ func (d *dispatch) nextJob(pos int64) (int64, error) {
 		}
 		query += ` ORDER BY job_id LIMIT 1`
 	} else {
-		branch := `SELECT min(job_id) AS job_id FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE AND host = ? AND job_id > ?`
+		// Each host's first job, ordered and limited in a subquery of its
+		// own, so that both databases read one index entry for it.
+		branch := `SELECT (SELECT job_id FROM tasks WHERE account_id = ? AND state = ? AND queued = FALSE AND host = ? AND job_id > ?
+			ORDER BY job_id LIMIT 1) AS job_id`
 		query = `SELECT min(job_id) FROM (` + strings.TrimSuffix(strings.Repeat(branch+` UNION ALL `, len(d.open)), ` UNION ALL `) + `) AS firsts`
 		for _, host := range d.open {
 			args = append(args, d.account, string(trawl.TaskPending), host, pos)
@@ -405,16 +422,15 @@ func (d *dispatch) take(jobID int64, n int) ([]*trawl.Task, error) {
 		if first {
 			after = ` AND host >= ?` // '' is a host too: tasks that name none
 		}
-		var host sql.NullString
-		err := d.tx.tx.QueryRow(d.tx.q(`SELECT min(host) FROM tasks WHERE job_id = ? AND state = ? AND queued = FALSE`+after),
-			jobID, string(trawl.TaskPending), prev).Scan(&host)
-		if err != nil {
+		var host string
+		err := d.tx.tx.QueryRow(d.tx.q(`SELECT host FROM tasks WHERE job_id = ? AND state = ? AND queued = FALSE`+after+
+			` ORDER BY host LIMIT 1`), jobID, string(trawl.TaskPending), prev).Scan(&host)
+		if errors.Is(err, sql.ErrNoRows) {
+			break // no other host waits
+		} else if err != nil {
 			return nil, fmt.Errorf("hosts of job %d: %w", jobID, err)
 		}
-		if !host.Valid {
-			break // no other host waits
-		}
-		prev = host.String
+		prev = host
 		k := min(n-len(out), d.roomOf(prev))
 		if k <= 0 {
 			continue
@@ -435,10 +451,11 @@ func (d *dispatch) take(jobID int64, n int) ([]*trawl.Task, error) {
 }
 
 // takeTasks marks up to n of a job's pending tasks of host not yet queued
-// as queued, oldest first, and returns them.
+// as queued, oldest first, and returns them in that order.
 func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) {
-	rows, err := tx.tx.Query(tx.q(`SELECT `+taskColumns+` FROM tasks WHERE job_id = ? AND state = ? AND queued = FALSE AND host = ?
-		ORDER BY id LIMIT ?`), jobID, string(trawl.TaskPending), host, n)
+	rows, err := tx.tx.Query(tx.q(`UPDATE tasks SET queued = TRUE WHERE id IN (
+			SELECT id FROM tasks WHERE job_id = ? AND state = ? AND queued = FALSE AND host = ? ORDER BY id LIMIT ?)
+		RETURNING `+taskColumns), jobID, string(trawl.TaskPending), host, n)
 	if err != nil {
 		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
 	}
@@ -454,16 +471,7 @@ func (tx *Tx) takeTasks(jobID int64, host string, n int) ([]*trawl.Task, error) 
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, fmt.Errorf("take tasks of job %d: %w", jobID, err)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	args := make([]any, 0, len(out))
-	for _, t := range out {
-		args = append(args, t.ID)
-	}
-	if _, err := tx.tx.Exec(tx.q(`UPDATE tasks SET queued = TRUE WHERE id IN (`+repeat("?", len(out))+`)`), args...); err != nil {
-		return nil, fmt.Errorf("queue %d tasks of job %d: %w", len(out), jobID, err)
-	}
+	slices.SortFunc(out, func(a, b *trawl.Task) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
