@@ -2,10 +2,11 @@
 // run: it builds and starts the real trawl binary with its default
 // settings (on SQLite, or on PostgreSQL with -database-url), keeps crawler
 // jobs with webhooks running against local websites and a local receiver,
-// and has -clients clients create small jobs as fast as they can for
-// -duration, each one call every -interval (as a user's scripts would: a
-// call that comes late counts from when it was due, so a stall is not
-// hidden by the calls it held back), or back to back with -interval 0. As a
+// and has -clients clients create small jobs for -duration, after -warmup
+// at the same pace that is not counted, each one call every -interval (as a
+// user's scripts would: a call that comes late counts from when it was due,
+// so a stall is not hidden by the calls it held back), or back to back with
+// -interval 0. As a
 // reference in the same run, the same clients then read a job
 // (GET /scrapers/jobs/{id}) at the same pace for as long. It prints the latency
 // percentiles of both, and their ratio, for each of -runs runs and their
@@ -44,6 +45,7 @@ type options struct {
 	clients     int
 	interval    time.Duration
 	duration    time.Duration
+	warmup      time.Duration
 	runs        int
 	sites       int
 	pages       int
@@ -58,6 +60,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.clients, "clients", 32, "clients creating jobs at once")
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "each client's pace: one call per interval (0: back to back)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "creates at the same pace before each measurement, not counted (0: none)")
 	fs.IntVar(&o.runs, "runs", 3, "times to repeat the measurement")
 	fs.IntVar(&o.sites, "sites", 16, "websites crawled in the background, one job each per run")
 	fs.IntVar(&o.pages, "pages", 300, "pages of each background website")
@@ -66,8 +69,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.clients < 1 || o.runs < 1 || o.sites < 0 || o.pages < 1 || o.duration <= 0 || o.interval < 0 {
-		return errors.New("-clients, -runs and -pages must be at least 1, -sites and -interval at least 0, -duration positive")
+	if o.clients < 1 || o.runs < 1 || o.sites < 0 || o.pages < 1 || o.duration <= 0 || o.interval < 0 || o.warmup < 0 {
+		return errors.New("-clients, -runs and -pages must be at least 1, -sites, -interval and -warmup at least 0, -duration positive")
 	}
 	ctx := context.Background()
 	var sites []*httptest.Server
@@ -99,8 +102,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if o.interval > 0 {
 		pace = fmt.Sprintf("one call per %v each (%.0f calls/s offered)", o.interval, float64(o.clients)/o.interval.Seconds())
 	}
-	fmt.Fprintf(stdout, "backend %s, %s, %d CPUs; %d clients, %s, %v each measurement; %d crawler jobs with webhooks running\n",
-		tr.Backend, runtime.Version(), runtime.NumCPU(), o.clients, pace, o.duration, o.sites)
+	fmt.Fprintf(stdout, "backend %s, %s, %d CPUs; %d clients, %s, %v each measurement after %v of warm-up; %d crawler jobs with webhooks running\n",
+		tr.Backend, runtime.Version(), runtime.NumCPU(), o.clients, pace, o.duration, o.warmup, o.sites)
 	var creates, gets []percentiles
 	for i := range o.runs {
 		// The background: crawls storing rows and sending webhooks.
@@ -112,9 +115,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		var last struct{ ID int64 }
 		body := fmt.Sprintf(`{"urls":[%q],"maxDepth":0,"limit":1}`, sites[0].URL)
-		c, err := measure(ctx, o, func(ctx context.Context) error {
+		create := func(ctx context.Context) error {
 			return trawlproc.Call(ctx, client, "POST", tr.Base+"/scrapers/crawler/jobs", body, &last)
-		})
+		}
+		if o.warmup > 0 {
+			// The crawls start, the database pool fills, the first
+			// statements are planned: a server that has run for a while has
+			// done all that.
+			warm := o
+			warm.duration = o.warmup
+			if _, err := measure(ctx, warm, create); err != nil {
+				return err
+			}
+		}
+		c, err := measure(ctx, o, create)
 		if err != nil {
 			return err
 		}
