@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"sync"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
@@ -29,65 +28,14 @@ type outcome struct {
 
 	stored int   // rows stored, once committed
 	err    error // the commit's error
-
-	wake     chan struct{} // one send: finished, or lead the next batch
-	finished bool          // set under committer.mu before wake
 }
 
-// committer stores task outcomes in group commits: outcomes that arrive
-// while a transaction is being written wait and go together in the next
-// one, so a busy node writes one transaction (and on PostgreSQL takes a
-// job's lock once) for many pages instead of one each. Each caller returns
-// only once its outcome is committed, so a task is acknowledged to River
-// only after its rows, counters and events are durable. There is no
-// goroutine: the first caller to find no transaction running writes the
-// batch, then hands the turn to the oldest waiter.
-type committer struct {
-	s     *Service
-	mu    sync.Mutex
-	queue []*outcome
-	busy  bool
-}
-
-// commit stores o with whatever other outcomes are waiting, and returns
-// how many rows o stored. It does not give up when its caller's context
-// ends: the fetch is done, and a cancel must not drop what it found.
-func (c *committer) commit(o *outcome) (int, error) {
-	o.wake = make(chan struct{}, 1)
-	c.mu.Lock()
-	c.queue = append(c.queue, o)
-	if c.busy {
-		c.mu.Unlock()
-		<-o.wake
-		if o.finished {
-			return o.stored, o.err
-		}
-		// Our turn to write: o is at the head of the queue.
-	} else {
-		c.busy = true
-		c.mu.Unlock()
-	}
-	c.mu.Lock()
-	n := batchSize(c.queue)
-	batch := append([]*outcome(nil), c.queue[:n]...)
-	c.queue = c.queue[n:]
-	c.mu.Unlock()
-
-	c.s.storeOutcomes(batch)
-
-	c.mu.Lock()
-	for _, b := range batch {
-		if b != o {
-			b.finished = true
-			b.wake <- struct{}{}
-		}
-	}
-	if len(c.queue) > 0 {
-		c.queue[0].wake <- struct{}{} // not finished: it writes the next batch
-	} else {
-		c.busy = false
-	}
-	c.mu.Unlock()
+// commit stores o in a group commit with the other outcomes waiting (see
+// Service.commits), and returns how many rows o stored. It does not give up
+// when its caller's context ends: the fetch is done, and a cancel must not
+// drop what it found.
+func (s *Service) commit(o *outcome) (int, error) {
+	s.commits.do(o)
 	return o.stored, o.err
 }
 

@@ -47,10 +47,8 @@ func running(t *testing.T, status trawl.Status) (*Service, *sqlite.DB, *trawl.Jo
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, task := range tasks {
-		if _, err := db.StartTask(t.Context(), task.ID); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := db.StartTasks(t.Context(), []int64{tasks[0].ID, tasks[1].ID}); err != nil {
+		t.Fatal(err)
 	}
 	return NewService(Config{Store: db, Scrapers: scrape.NewRegistry(), Events: noEvents{}}), db, job, tasks
 }

@@ -171,21 +171,67 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 // or the job's limit cancels pending tasks first, so a task it finds
 // running here started before).
 func (s *Service) claim(ctx context.Context, taskID int64) (*trawl.Task, *trawl.Job, error) {
-	task, err := s.store.StartTask(ctx, taskID)
+	c := &claim{taskID: taskID}
+	s.claims.do(c)
+	task, err := c.task, c.err
+	if err == nil && task == nil {
+		_, err = s.store.Task(ctx, taskID) // ENOTFOUND when there is no such task
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if task == nil {
 		return nil, &trawl.Job{}, nil
 	}
-	job, err := s.store.Job(ctx, 0, task.JobID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if job.Status != trawl.StatusInProgress {
+	if c.job.Status != trawl.StatusInProgress {
 		return nil, nil, nil
 	}
-	return task, job, nil
+	return task, c.job, nil
+}
+
+// claim is a task a worker is about to run, claimed with the others that
+// workers begin meanwhile (see Service.claims).
+type claim struct {
+	taskID int64
+	task   *trawl.Task // the task, running; nil when it is over or missing
+	job    *trawl.Job  // the task's job, when task is set
+	err    error
+}
+
+// startTasks moves the claimed tasks to running in one statement and reads
+// their jobs, each once. It does not stop when one caller's context ends:
+// the others' claims go on.
+func (s *Service) startTasks(batch []*claim) {
+	ctx := context.Background()
+	ids := make([]int64, len(batch))
+	for i, c := range batch {
+		ids[i] = c.taskID
+	}
+	tasks, err := s.store.StartTasks(ctx, ids)
+	if err != nil {
+		for _, c := range batch {
+			c.err = err
+		}
+		return
+	}
+	byID := make(map[int64]*trawl.Task, len(tasks))
+	jobs := map[int64]*trawl.Job{}
+	jobErrs := map[int64]error{}
+	for _, t := range tasks {
+		byID[t.ID] = t
+		if _, ok := jobs[t.JobID]; !ok {
+			jobs[t.JobID], jobErrs[t.JobID] = s.store.Job(ctx, 0, t.JobID)
+		}
+	}
+	for _, c := range batch {
+		if c.task = byID[c.taskID]; c.task == nil {
+			continue
+		}
+		if c.err = jobErrs[c.task.JobID]; c.err == nil {
+			job := *jobs[c.task.JobID] // a copy each: a worker may change its own
+			c.job = &job
+		}
+	}
 }
 
 // claimLocked claims a task with its job locked: the job is not in
@@ -245,7 +291,7 @@ func (s *Service) run(ctx context.Context, rj *river.Job[TaskArgs], job *trawl.J
 	}
 	// The outcome is stored whatever happens to ctx from here: the fetch is
 	// done, and a cancel must not roll back what it found.
-	stored, err := s.commits.commit(&outcome{taskID: task.ID, jobID: job.ID, sc: sc, res: res})
+	stored, err := s.commit(&outcome{taskID: task.ID, jobID: job.ID, sc: sc, res: res})
 	if err == nil && stored > 0 && s.observer != nil {
 		s.observer.RowsStored(job.Scraper, stored)
 	}

@@ -55,9 +55,10 @@ type Store interface {
 	// offset, and the job's row total.
 	Rows(ctx context.Context, jobID int64, offset, limit int64) ([]*trawl.Row, int64, error)
 	Task(ctx context.Context, id int64) (*trawl.Task, error)
-	// StartTask moves a pending or running task to running and returns it,
-	// in one statement; it returns nil when the task is done or cancelled.
-	StartTask(ctx context.Context, id int64) (*trawl.Task, error)
+	// StartTasks moves the pending or running tasks among ids to running, in
+	// one statement, and returns them in no particular order; a task that is
+	// done, cancelled or missing is left out.
+	StartTasks(ctx context.Context, ids []int64) ([]*trawl.Task, error)
 	Event(ctx context.Context, id string) (*trawl.Event, error)
 	// Events lists a job's events in creation order.
 	Events(ctx context.Context, jobID int64) ([]*trawl.Event, error)

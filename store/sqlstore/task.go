@@ -38,19 +38,35 @@ func (db *DB) Task(ctx context.Context, id int64) (*trawl.Task, error) {
 	return t, nil
 }
 
-// StartTask implements store.Store: one statement, no transaction.
-func (db *DB) StartTask(ctx context.Context, id int64) (*trawl.Task, error) {
-	t, err := scanTask(db.write.QueryRowContext(ctx, db.q(`UPDATE tasks SET state = ? WHERE id = ? AND state IN (?, ?)
-		RETURNING `+taskColumns), string(trawl.TaskRunning), id, string(trawl.TaskPending), string(trawl.TaskRunning)))
-	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := db.Task(ctx, id); err != nil {
-			return nil, err // ENOTFOUND when there is no such task
-		}
-		return nil, nil // done or cancelled
-	} else if err != nil {
-		return nil, fmt.Errorf("start task %d: %w", id, err)
+// StartTasks implements store.Store.
+func (db *DB) StartTasks(ctx context.Context, ids []int64) ([]*trawl.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	return t, nil
+	args := make([]any, 0, len(ids)+3)
+	args = append(args, string(trawl.TaskRunning))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	args = append(args, string(trawl.TaskPending), string(trawl.TaskRunning))
+	rows, err := db.write.QueryContext(ctx, db.q(`UPDATE tasks SET state = ? WHERE id IN (`+repeat("?", len(ids))+`)
+		AND state IN (?, ?) RETURNING `+taskColumns), args...)
+	if err != nil {
+		return nil, fmt.Errorf("start %d tasks: %w", len(ids), err)
+	}
+	var out []*trawl.Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("start %d tasks: %w", len(ids), err)
+		}
+		out = append(out, t)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("start %d tasks: %w", len(ids), err)
+	}
+	return out, nil
 }
 
 // Task implements store.Tx.

@@ -40,7 +40,7 @@ func Run(t *testing.T, open Opener) {
 		"DispatchTasksByHost":     testDispatchTasksByHost,
 		"DispatchPassesFullHosts": testDispatchPassesFullHosts,
 		"SetTasksState":           testSetTasksState,
-		"StartTask":               testStartTask,
+		"StartTasks":              testStartTasks,
 		"ChangeFeed":              testChangeFeed,
 		"SecretsAtRest":           testSecretsAtRest,
 		"DeliveryBatch":           testDeliveryBatch,
@@ -838,33 +838,42 @@ func testSetTasksState(t *testing.T, s store.Store) {
 	}
 }
 
-// testStartTask moves a pending or running task to running, and leaves a
-// done or cancelled one.
-func testStartTask(t *testing.T, s store.Store) {
+// testStartTasks moves pending and running tasks to running in one call,
+// and leaves done, cancelled and missing ones out.
+func testStartTasks(t *testing.T, s store.Store) {
 	a := mustAccount(t, s, "a")
 	j := mustJob(t, s, a.ID, nil)
 	var tasks []*trawl.Task
 	err := s.InTx(ctx(t), func(tx store.Tx) error {
 		var err error
-		if tasks, err = tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "pending"}, {Key: "done"}}); err != nil {
+		if tasks, err = tx.InsertTasks(j.ID, []trawl.TaskSpec{{Key: "pending"}, {Key: "other"}, {Key: "done"}, {Key: "cancelled"}}); err != nil {
 			return err
 		}
-		_, err = tx.SetTaskState(tasks[1].ID, trawl.TaskDone)
+		if _, err = tx.SetTaskState(tasks[2].ID, trawl.TaskDone); err != nil {
+			return err
+		}
+		_, err = tx.SetTaskState(tasks[3].ID, trawl.TaskCancelled)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ids := []int64{tasks[0].ID, tasks[1].ID, tasks[2].ID, tasks[3].ID, tasks[3].ID + 100}
 	for range 2 { // pending, then running again (a retry)
-		got, err := s.StartTask(ctx(t), tasks[0].ID)
-		if err != nil || got == nil || got.ID != tasks[0].ID || got.State != trawl.TaskRunning || got.Key != "pending" {
-			t.Fatalf("StartTask of a pending task: %+v, %v; want it running", got, err)
+		got, err := s.StartTasks(ctx(t), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]trawl.TaskState{}
+		for _, task := range got {
+			keys[task.Key] = task.State
+		}
+		want := map[string]trawl.TaskState{"pending": trawl.TaskRunning, "other": trawl.TaskRunning}
+		if diff := cmp.Diff(want, keys); diff != "" {
+			t.Fatalf("StartTasks (-want +got):\n%s", diff)
 		}
 	}
-	if got, err := s.StartTask(ctx(t), tasks[1].ID); err != nil || got != nil {
-		t.Errorf("StartTask of a done task: %+v, %v; want nil, nil", got, err)
-	}
-	if _, err := s.StartTask(ctx(t), tasks[1].ID+100); trawl.ErrorCode(err) != trawl.ENOTFOUND {
-		t.Errorf("StartTask of a missing task: %v, want ENOTFOUND", err)
+	if got, err := s.StartTasks(ctx(t), nil); err != nil || len(got) != 0 {
+		t.Errorf("StartTasks of nothing: %v, %v", got, err)
 	}
 }
