@@ -38,6 +38,18 @@ func (p politenessFlags) parse() (hostLimits, error) {
 	return l, nil
 }
 
+// mostInFlight is the most requests the limits let a node have in flight
+// to one host: the scrapers' HTTP client keeps that many idle connections
+// per host, so that a host the operator opened up is not dialled anew for
+// most of its requests.
+func (l hostLimits) mostInFlight() int {
+	n := l.concurrency
+	for _, h := range l.perHost {
+		n = max(n, h.Concurrency)
+	}
+	return n
+}
+
 // options fills the limits into o. slots, when not nil, is the database the
 // nodes share, which spaces each host's requests across them.
 func (l hostLimits) options(o scrape.FetcherOptions, slots scrape.SlotSource) scrape.FetcherOptions {

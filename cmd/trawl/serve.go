@@ -137,6 +137,7 @@ func (c *serveCmd) Run(e *env) error {
 		Timeout:              30 * time.Second,
 		FollowRedirects:      true,
 		Proxy:                proxies.ProxyFunc(),
+		MaxIdleConnsPerHost:  max(16, limits.mostInFlight()),
 	})
 	defer scrapeClient.CloseIdleConnections()
 	hookClient := egress.NewClient(egress.Options{
