@@ -81,8 +81,8 @@ func (s *Service) storeOutcomes(batch []*outcome) {
 // once, takes its tasks' rows, credits and follow-up tasks in order, and is
 // settled once.
 //
-// Rows are locked in one order, jobs by id and then accounts by id (the
-// dispatches), so that two batches on two nodes do not deadlock.
+// Jobs are locked in one order, by id, so that two batches on two nodes do
+// not deadlock.
 func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 	ids := make([]int64, 0, len(batch))
 	for _, o := range batch {
@@ -124,28 +124,18 @@ func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 		rowsStored[id] = n > 0
 		jobs = append(jobs, job)
 	}
-	var accounts []int64
 	for _, job := range jobs {
 		if err := s.write(tx, job, rowsStored[job.ID]); err != nil {
 			return err
 		}
-		accounts = append(accounts, job.AccountID)
 	}
-	// One dispatch per account, once every task of the batch is done and
-	// every follow-up task stored: it sees all the slots the batch freed.
-	slices.Sort(accounts)
-	for _, id := range slices.Compact(accounts) {
-		if err := s.dispatch(tx, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return nil // each caller hands out its account's tasks once this commits
 }
 
 // apply adds the outcomes of a job's tasks that ran, in order, to the job
 // (read and locked in tx), and returns how many rows they stored: rows up to
 // the job's limit, credits, and the follow-up tasks, each kind in one
-// statement. The caller writes the job and dispatches.
+// statement. The caller writes the job.
 func (s *Service) apply(tx store.Tx, job *trawl.Job, outs []*outcome) (int, error) {
 	base := *job // the counts before these outcomes: InsertRows numbers rows after them
 	var rows []json.RawMessage

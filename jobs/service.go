@@ -83,6 +83,9 @@ type Service struct {
 	// claims starts tasks the same way: tasks that workers begin while a
 	// claim is being written are claimed together in the next statement.
 	claims group[*claim]
+	// handOuts dispatches accounts' tasks after the transactions that free
+	// their slots or add tasks have committed (see handOut).
+	handOuts group[*handOut]
 }
 
 // NewService returns a service. Its River workers run once the engine it is
@@ -105,6 +108,7 @@ func NewService(c Config) *Service {
 		perHost: c.HostConcurrency}
 	s.commits = group[*outcome]{size: batchSize, run: s.storeOutcomes}
 	s.claims = group[*claim]{size: func([]*claim) int { return maxBatch }, run: s.startTasks}
+	s.handOuts = group[*handOut]{size: func(h []*handOut) int { return len(h) }, run: s.handOutAll}
 	return s
 }
 

@@ -20,7 +20,9 @@ func (s *Service) AddWorkers(w *river.Workers) {
 }
 
 // settle ends a transaction that changed job: the job is written (see
-// write), then the account's tasks that may go now are handed to the queue.
+// write), then the account's tasks that may go now are handed to the queue,
+// in the same transaction. The busy paths (a job's start, task outcomes)
+// write only, and hand out after they commit (see handOut); a stop settles.
 func (s *Service) settle(tx store.Tx, job *trawl.Job, rowsStored bool) error {
 	if err := s.write(tx, job, rowsStored); err != nil {
 		return err
@@ -31,8 +33,7 @@ func (s *Service) settle(tx store.Tx, job *trawl.Job, rowsStored bool) error {
 // write writes a job a transaction changed: an in-progress job whose tasks
 // are all done is finished, and the webhook service is told when rows were
 // stored or the job has ended with nothing in flight. The caller dispatches
-// the account's tasks afterwards, last in the transaction, so that the
-// account's row, which orders its dispatches, is locked only until commit.
+// the account's tasks afterwards (settle, or handOut once committed).
 func (s *Service) write(tx store.Tx, job *trawl.Job, rowsStored bool) error {
 	open, err := tx.HasOpenTasks(job.ID)
 	if err != nil {
@@ -60,16 +61,18 @@ type startWorker struct {
 }
 
 // Work moves a pending job to in_progress, sends the started event and
-// enqueues the job's first tasks, all in one transaction.
+// stores the job's first tasks, all in one transaction; then it hands the
+// account's tasks that may go now to the queue. A job found started already
+// is handed out again: the run before may have ended between the two.
 func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error {
 	s := w.s
-	return s.store.InTx(ctx, func(tx store.Tx) error {
+	var account int64
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		job, err := tx.Job(rj.Args.JobID)
-		if trawl.ErrorCode(err) == trawl.ENOTFOUND {
-			return river.JobCancel(err)
-		} else if err != nil {
+		if err != nil {
 			return err
 		}
+		account = job.AccountID
 		if job.Status != trawl.StatusPending {
 			return nil // stopped before it started, or started already
 		}
@@ -84,7 +87,7 @@ func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error 
 		}
 		if err != nil {
 			job.Status, job.StopReason, job.FinishedAt = trawl.StatusFailed, err.Error(), &now
-			return s.settle(tx, job, false)
+			return s.write(tx, job, false)
 		}
 		if err := s.events.JobStarted(tx, job); err != nil {
 			return err
@@ -92,8 +95,14 @@ func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error 
 		if err := s.addTasks(tx, sc, job, specs); err != nil {
 			return err
 		}
-		return s.settle(tx, job, false)
+		return s.write(tx, job, false)
 	})
+	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	return s.handOut(account)
 }
 
 // addTasks inserts the tasks the job does not have yet. A scraper whose
@@ -134,6 +143,40 @@ func (s *Service) dispatch(tx store.Tx, accountID int64) error {
 	return nil
 }
 
+// handOut hands the account's tasks that may go now to the queue, in a
+// transaction of its own, after the caller's transaction has committed
+// (task outcomes, a job's start). Callers that arrive while a hand-out runs
+// on this node go together in the next one, so the account's row, which
+// orders its dispatches, is not locked by every transaction that changes
+// its tasks. The caller's River job completes only after the hand-out, so
+// a node that dies in between leaves the job to be run again, and it hands
+// out again.
+func (s *Service) handOut(accountID int64) error {
+	c := &handOut{account: accountID}
+	s.handOuts.do(c)
+	return c.err
+}
+
+// handOut is one caller's wait for a hand-out (see Service.handOut).
+type handOut struct {
+	account int64
+	err     error
+}
+
+// handOutAll dispatches the tasks of each account of the batch, each in a
+// transaction of its own.
+func (s *Service) handOutAll(batch []*handOut) {
+	errs := map[int64]error{}
+	for _, c := range batch {
+		if _, done := errs[c.account]; !done {
+			errs[c.account] = s.store.InTx(context.Background(), func(tx store.Tx) error { return s.dispatch(tx, c.account) })
+		}
+	}
+	for _, c := range batch {
+		c.err = errs[c.account]
+	}
+}
+
 type taskWorker struct {
 	river.WorkerDefaults[TaskArgs]
 	s *Service
@@ -157,8 +200,13 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 	}
 	if trawl.ErrorCode(err) == trawl.ENOTFOUND {
 		return river.JobCancel(err)
-	} else if err != nil || task == nil {
+	} else if err != nil {
 		return err
+	}
+	if task == nil {
+		// Over: stored by a run before this one, which may have ended
+		// before it handed out the account's tasks.
+		return s.handOut(job.AccountID)
 	}
 	return s.run(ctx, rj, job, task)
 }
@@ -173,16 +221,18 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 func (s *Service) claim(ctx context.Context, taskID int64) (*trawl.Task, *trawl.Job, error) {
 	c := &claim{taskID: taskID}
 	s.claims.do(c)
-	task, err := c.task, c.err
-	if err == nil && task == nil {
-		_, err = s.store.Task(ctx, taskID) // ENOTFOUND when there is no such task
+	if c.err != nil {
+		return nil, nil, c.err
 	}
-	if err != nil {
-		return nil, nil, err
+	if c.task == nil {
+		over, err := s.store.Task(ctx, taskID) // ENOTFOUND when there is no such task
+		if err != nil {
+			return nil, nil, err
+		}
+		job, err := s.store.Job(ctx, 0, over.JobID)
+		return nil, job, err
 	}
-	if task == nil {
-		return nil, &trawl.Job{}, nil
-	}
+	task := c.task
 	if c.job.Status != trawl.StatusInProgress {
 		return nil, nil, nil
 	}
@@ -292,8 +342,11 @@ func (s *Service) run(ctx context.Context, rj *river.Job[TaskArgs], job *trawl.J
 	// The outcome is stored whatever happens to ctx from here: the fetch is
 	// done, and a cancel must not roll back what it found.
 	stored, err := s.commit(&outcome{taskID: task.ID, jobID: job.ID, sc: sc, res: res})
-	if err == nil && stored > 0 && s.observer != nil {
+	if err != nil {
+		return err
+	}
+	if stored > 0 && s.observer != nil {
 		s.observer.RowsStored(job.Scraper, stored)
 	}
-	return err
+	return s.handOut(job.AccountID)
 }
