@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/store"
@@ -18,13 +17,6 @@ func (db *DB) Delivery(ctx context.Context, eventIDs ...string) (*store.Delivery
 		return nil, errors.New("read delivery: no event given")
 	}
 	db.deliveryOnce.Do(func() {
-		cols := func(prefix, list string) string {
-			parts := strings.Split(list, ",")
-			for i, p := range parts {
-				parts[i] = prefix + strings.TrimSpace(p)
-			}
-			return strings.Join(parts, ", ")
-		}
 		db.deliveryQuery = `SELECT ` + cols("e.", eventColumns) + `, ` + cols("j.", jobColumns) + `, ` +
 			cols("a.", accountColumns) + `, o.gone_at FROM events e JOIN jobs j ON j.id = e.job_id
 			JOIN accounts a ON a.id = j.account_id JOIN outboxes o ON o.job_id = e.job_id WHERE e.id IN (`

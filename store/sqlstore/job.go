@@ -129,13 +129,22 @@ func (tx *Tx) CreateJob(j *trawl.Job) error {
 	// The header values are kept, sealed, in the webhook column only: the
 	// input that records show gets their names and a mask.
 	j.Input = trawl.MaskWebhookHeaders(j.Input)
-	err := tx.tx.QueryRow(tx.q(`INSERT INTO jobs (account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
+	insert := `INSERT INTO jobs (account_id, scraper, status, stop_reason, input, params, webhook, row_limit,
 		credits_spent, data_rows_count, task_count, created_at, updated_at,
-		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, NULL, NULL) RETURNING id`),
+		started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, NULL, NULL) RETURNING id`
+	if tx.db.dialect.Postgres {
+		// The job and its outbox in one statement: one round trip less
+		// for every create.
+		insert = `WITH job AS (` + insert + `), outbox AS (INSERT INTO outboxes (job_id) SELECT id FROM job) SELECT id FROM job`
+	}
+	err := tx.tx.QueryRow(tx.q(insert),
 		j.AccountID, j.Scraper, string(j.Status), nullString(j.StopReason), string(j.Input), string(j.Params), webhook, j.Limit,
 		micros(j.CreatedAt), micros(j.UpdatedAt)).Scan(&j.ID)
 	if err != nil {
 		return fmt.Errorf("insert job: %w", err)
+	}
+	if tx.db.dialect.Postgres {
+		return nil
 	}
 	if _, err := tx.tx.Exec(tx.q(`INSERT INTO outboxes (job_id) VALUES (?)`), j.ID); err != nil {
 		return fmt.Errorf("insert outbox of job %d: %w", j.ID, err)

@@ -91,6 +91,16 @@ func repeat(item string, n int) string {
 	return strings.TrimSuffix(strings.Repeat(item+", ", n), ", ")
 }
 
+// cols qualifies each column of list (a comma-separated list) with prefix,
+// a table's alias and a dot.
+func cols(prefix, list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // insertChunk bounds the rows of one multi-row INSERT: SQLite allows 32,766
 // bound values to a statement, PostgreSQL 65,535.
 const insertChunk = 500
@@ -300,9 +310,13 @@ func (db *DB) CreateAPIKey(ctx context.Context, accountID int64, key string) (*t
 
 // AccountByAPIKey implements store.Store.
 func (db *DB) AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error) {
-	a, err := db.scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT a.id, a.name, a.webhook_secret, a.previous_secrets,
-		a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
-		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)))
+	a, dest, finish := db.accountFields()
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT `+cols("a.", accountColumns)+`, u.credit_quota IS NOT NULL
+		FROM api_keys k JOIN accounts a ON a.id = k.account_id LEFT JOIN account_usage u ON u.account_id = a.id
+		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)).Scan(append(dest, &a.HasQuota)...)
+	if err == nil {
+		err = finish()
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.EUNAUTHORIZED, "The API key is unknown or revoked.")
 	} else if err != nil {
