@@ -81,8 +81,8 @@ func (s *Service) storeOutcomes(batch []*outcome) {
 // once, takes its tasks' rows, credits and follow-up tasks in order, and is
 // settled once.
 //
-// Jobs are locked in one order, by id, so that two batches on two nodes do
-// not deadlock.
+// Rows are locked in one order, jobs by id and then accounts by id (the
+// dispatches), so that two batches on two nodes do not deadlock.
 func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 	ids := make([]int64, 0, len(batch))
 	for _, o := range batch {
@@ -124,18 +124,30 @@ func (s *Service) completeAll(tx store.Tx, batch []*outcome) error {
 		rowsStored[id] = n > 0
 		jobs = append(jobs, job)
 	}
+	var accounts []int64
 	for _, job := range jobs {
 		if err := s.write(tx, job, rowsStored[job.ID]); err != nil {
 			return err
 		}
+		accounts = append(accounts, job.AccountID)
 	}
-	return nil // each caller hands out its account's tasks once this commits
+	// One dispatch per account, last: it sees every slot the batch freed
+	// and every task it added, and the account's row is locked only until
+	// the commit. Batches are written one at a time per node, so they do
+	// not queue on that row the way every job's start would.
+	slices.Sort(accounts)
+	for _, id := range slices.Compact(accounts) {
+		if err := s.dispatch(tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // apply adds the outcomes of a job's tasks that ran, in order, to the job
 // (read and locked in tx), and returns how many rows they stored: rows up to
 // the job's limit, credits, and the follow-up tasks, each kind in one
-// statement. The caller writes the job.
+// statement. The caller writes the job and dispatches.
 func (s *Service) apply(tx store.Tx, job *trawl.Job, outs []*outcome) (int, error) {
 	base := *job // the counts before these outcomes: InsertRows numbers rows after them
 	var rows []json.RawMessage

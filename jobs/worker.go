@@ -21,8 +21,8 @@ func (s *Service) AddWorkers(w *river.Workers) {
 
 // settle ends a transaction that changed job: the job is written (see
 // write), then the account's tasks that may go now are handed to the queue,
-// in the same transaction. The busy paths (a job's start, task outcomes)
-// write only, and hand out after they commit (see handOut); a stop settles.
+// in the same transaction. A job's start writes only, and hands out after it
+// commits (see handOut); a group commit dispatches once per account.
 func (s *Service) settle(tx store.Tx, job *trawl.Job, rowsStored bool) error {
 	if err := s.write(tx, job, rowsStored); err != nil {
 		return err
@@ -144,13 +144,12 @@ func (s *Service) dispatch(tx store.Tx, accountID int64) error {
 }
 
 // handOut hands the account's tasks that may go now to the queue, in a
-// transaction of its own, after the caller's transaction has committed
-// (task outcomes, a job's start). Callers that arrive while a hand-out runs
-// on this node go together in the next one, so the account's row, which
-// orders its dispatches, is not locked by every transaction that changes
-// its tasks. The caller's River job completes only after the hand-out, so
-// a node that dies in between leaves the job to be run again, and it hands
-// out again.
+// transaction of its own, after a job's start has committed. Starts that
+// finish while a hand-out runs on this node go together in the next one, so
+// the account's row, which orders its dispatches, is not locked by every
+// start (hundreds a second when clients create jobs in bulk). The start's
+// River job completes only after the hand-out, so a node that dies in
+// between leaves the job to be run again, and that run hands out again.
 func (s *Service) handOut(accountID int64) error {
 	c := &handOut{account: accountID}
 	s.handOuts.do(c)
@@ -204,9 +203,7 @@ func (w *taskWorker) Work(ctx context.Context, rj *river.Job[TaskArgs]) error {
 		return err
 	}
 	if task == nil {
-		// Over: stored by a run before this one, which may have ended
-		// before it handed out the account's tasks.
-		return s.handOut(job.AccountID)
+		return nil // over: a run before this one stored it
 	}
 	return s.run(ctx, rj, job, task)
 }
@@ -225,12 +222,10 @@ func (s *Service) claim(ctx context.Context, taskID int64) (*trawl.Task, *trawl.
 		return nil, nil, c.err
 	}
 	if c.task == nil {
-		over, err := s.store.Task(ctx, taskID) // ENOTFOUND when there is no such task
-		if err != nil {
-			return nil, nil, err
+		if _, err := s.store.Task(ctx, taskID); err != nil {
+			return nil, nil, err // ENOTFOUND when there is no such task
 		}
-		job, err := s.store.Job(ctx, 0, over.JobID)
-		return nil, job, err
+		return nil, &trawl.Job{}, nil
 	}
 	task := c.task
 	if c.job.Status != trawl.StatusInProgress {
@@ -342,11 +337,8 @@ func (s *Service) run(ctx context.Context, rj *river.Job[TaskArgs], job *trawl.J
 	// The outcome is stored whatever happens to ctx from here: the fetch is
 	// done, and a cancel must not roll back what it found.
 	stored, err := s.commit(&outcome{taskID: task.ID, jobID: job.ID, sc: sc, res: res})
-	if err != nil {
-		return err
-	}
-	if stored > 0 && s.observer != nil {
+	if err == nil && stored > 0 && s.observer != nil {
 		s.observer.RowsStored(job.Scraper, stored)
 	}
-	return s.handOut(job.AccountID)
+	return err
 }
