@@ -23,7 +23,6 @@ const (
 // outcome is a task that ran and waits for its result to be stored.
 type outcome struct {
 	taskID, jobID int64
-	sc            scrape.Scraper
 	res           *scrape.Result
 
 	stored int   // rows stored, once committed
@@ -152,10 +151,8 @@ func (s *Service) apply(tx store.Tx, job *trawl.Job, outs []*outcome) (int, erro
 	base := *job // the counts before these outcomes: InsertRows numbers rows after them
 	var rows []json.RawMessage
 	var next []trawl.TaskSpec
-	var sc scrape.Scraper
 	limitReached := false
 	for _, o := range outs {
-		sc = o.sc
 		job.CreditsSpent += o.res.Credits
 		r := o.res.Rows
 		if job.Limit > 0 {
@@ -190,5 +187,5 @@ func (s *Service) apply(tx store.Tx, job *trawl.Job, outs []*outcome) (int, erro
 		_, err := tx.CancelPendingTasks(job.ID)
 		return len(rows), err
 	}
-	return len(rows), s.addTasks(tx, sc, job, next)
+	return len(rows), s.addTasks(tx, job, next)
 }

@@ -92,7 +92,7 @@ func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error 
 		if err := s.events.JobStarted(tx, job); err != nil {
 			return err
 		}
-		if err := s.addTasks(tx, sc, job, specs); err != nil {
+		if err := s.addTasks(tx, job, specs); err != nil {
 			return err
 		}
 		return s.write(tx, job, false)
@@ -107,11 +107,11 @@ func (w *startWorker) Work(ctx context.Context, rj *river.Job[StartArgs]) error 
 
 // addTasks inserts the tasks the job does not have yet. A scraper whose
 // tasks yield one row each never gets more tasks than the job's limit.
-func (s *Service) addTasks(tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs []trawl.TaskSpec) error {
+func (s *Service) addTasks(tx store.Tx, job *trawl.Job, specs []trawl.TaskSpec) error {
 	if len(specs) == 0 {
 		return nil
 	}
-	if job.Limit > 0 && sc.Info().OneRowPerTask {
+	if job.Limit > 0 && s.scrapers.OneRowPerTask(job.Scraper) {
 		room := max(job.Limit-job.TaskCount, 0)
 		if int64(len(specs)) > room {
 			specs = specs[:room]
@@ -122,7 +122,7 @@ func (s *Service) addTasks(tx store.Tx, sc scrape.Scraper, job *trawl.Job, specs
 		return err
 	}
 	job.TaskCount += int64(len(tasks))
-	return nil // settle hands them to the queue as the account's share allows
+	return nil // a dispatch hands them to the queue as the account's share allows
 }
 
 // dispatch enqueues the account's tasks that may go now: as many as keep
@@ -336,7 +336,7 @@ func (s *Service) run(ctx context.Context, rj *river.Job[TaskArgs], job *trawl.J
 	}
 	// The outcome is stored whatever happens to ctx from here: the fetch is
 	// done, and a cancel must not roll back what it found.
-	stored, err := s.commit(&outcome{taskID: task.ID, jobID: job.ID, sc: sc, res: res})
+	stored, err := s.commit(&outcome{taskID: task.ID, jobID: job.ID, res: res})
 	if err == nil && stored > 0 && s.observer != nil {
 		s.observer.RowsStored(job.Scraper, stored)
 	}

@@ -51,16 +51,27 @@ type Result struct {
 // Registry holds the scrapers a trawl serves, by slug.
 type Registry struct {
 	scrapers []Scraper
-	slugs    []string // scrapers[i].Info().Slug, read once: Info builds the schema
+	// What scrapers[i].Info() says, read once: Info builds the schema.
+	slugs  []string
+	oneRow []bool
 }
 
 // NewRegistry returns a registry of scrapers, listed in the order given.
 func NewRegistry(scrapers ...Scraper) *Registry {
 	r := &Registry{scrapers: scrapers}
 	for _, s := range scrapers {
-		r.slugs = append(r.slugs, s.Info().Slug)
+		info := s.Info()
+		r.slugs = append(r.slugs, info.Slug)
+		r.oneRow = append(r.oneRow, info.OneRowPerTask)
 	}
 	return r
+}
+
+// OneRowPerTask reports whether the scraper with slug yields one row per
+// task (Info.OneRowPerTask), without building its Info.
+func (r *Registry) OneRowPerTask(slug string) bool {
+	i := slices.Index(r.slugs, slug)
+	return i >= 0 && r.oneRow[i]
 }
 
 // Get returns the scraper with slug, if there is one.
