@@ -16,6 +16,7 @@ import (
 	"github.com/trawlhq/trawl/store/postgres"
 	"github.com/trawlhq/trawl/store/postgres/pgtest"
 	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/store/sqlite/sqlitetest"
 	"go.uber.org/goleak"
 )
 
@@ -34,14 +35,7 @@ type testDB interface {
 func databases(t *testing.T, fn func(t *testing.T, db testDB)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		db, err := sqlite.Open(t.TempDir(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		if err := db.Migrate(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatal(err)
-		}
+		db := sqlitetest.Open(t)
 		fn(t, db)
 	})
 	t.Run("postgres", func(t *testing.T) {

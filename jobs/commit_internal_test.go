@@ -2,13 +2,13 @@ package jobs
 
 import (
 	"encoding/json"
-	"log/slog"
 	"testing"
 
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/store/sqlite/sqlitetest"
 )
 
 // noEvents is the webhook service for tests that do not look at events.
@@ -22,14 +22,7 @@ func (noEvents) JobEnded(store.Tx, *trawl.Job) error   { return nil }
 // fresh database, and a service on it with no engine: nothing here enqueues.
 func running(t *testing.T, status trawl.Status) (*Service, *sqlite.DB, *trawl.Job, []*trawl.Task) {
 	t.Helper()
-	db, err := sqlite.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	acc, err := db.CreateAccount(t.Context(), "a")
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 	"github.com/trawlhq/trawl"
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/store"
-	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/store/sqlite/sqlitetest"
 )
 
 // planner plans three tasks and stores nothing when they run.
@@ -57,14 +56,7 @@ func (q *dyingQueue) InsertTx(_ context.Context, _ *sql.Tx, jobs []river.InsertM
 // finds the job started and hands the tasks out.
 func TestStartHandsOutAgain(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	q := &dyingQueue{dead: true}
 	db.AttachQueue(q)
 	a, err := db.CreateAccount(ctx, "a")

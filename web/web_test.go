@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 	"github.com/trawlhq/trawl/scrape"
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/store/sqlite/sqlitetest"
 )
 
 // fakeJobs stands in for the jobs service: it stores jobs as the service
@@ -122,14 +122,7 @@ var crawlerInfo = scrape.Info{
 
 func setup(t *testing.T, mod func(*Config)) *testBundle {
 	t.Helper()
-	db, err := sqlite.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	db := sqlitetest.Open(t)
 	b := &testBundle{t: t, db: db, jobs: &fakeJobs{db: db}, webhooks: &fakeWebhooks{db: db}}
 	b.a, _ = db.CreateAccount(t.Context(), "alpha")
 	b.b, _ = db.CreateAccount(t.Context(), "beta")

@@ -6,20 +6,14 @@ import (
 
 	"github.com/trawlhq/trawl/store"
 	"github.com/trawlhq/trawl/store/sqlite"
+	"github.com/trawlhq/trawl/store/sqlite/sqlitetest"
 	"github.com/trawlhq/trawl/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store {
-		db, err := sqlite.Open(t.TempDir(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		if err := db.Migrate(t.Context(), slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatal(err)
-		}
+		db := sqlitetest.Open(t)
 		return db
 	})
 }
