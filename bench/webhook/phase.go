@@ -181,13 +181,7 @@ func runThroughput(ctx context.Context, o *options, rcv *receiver, log *slog.Log
 	if !done.IsZero() {
 		res.recorded = done.Sub(first)
 	}
-	arrived, dups, last := rcv.snapshot()
-	res.received, res.dups = len(arrived), dups
-	res.lastTwoXX = last.Sub(first)
-	res.cpu = cpuTime() - cpu
-	if o.databaseURL != "" {
-		res.serverCPU = serverCPU() - server
-	}
+	res.tally(o, rcv, first, cpu, server)
 	res.diag = p.diagnostics(watch)
 	return res, nil
 }

@@ -111,14 +111,20 @@ func runRiver(ctx context.Context, o *options, rcv *receiver, log *slog.Logger) 
 	}
 	res := throughput{events: o.events, commitDur: time.Since(first)}
 	rcv.wait(ctx, o.maxWait)
-	arrived, dups, last := rcv.snapshot()
-	res.received, res.dups = len(arrived), dups
-	res.lastTwoXX = last.Sub(first)
-	res.cpu = cpuTime() - cpu
-	if o.databaseURL != "" {
-		res.serverCPU = serverCPU() - server
-	}
+	res.tally(o, rcv, first, cpu, server)
 	return res, nil
+}
+
+// tally fills in what the receiver got since first and the CPU used since
+// cpu and server (this process's, the database server's) were read.
+func (t *throughput) tally(o *options, rcv *receiver, first time.Time, cpu, server time.Duration) {
+	arrived, dups, last := rcv.snapshot()
+	t.received, t.dups = len(arrived), dups
+	t.lastTwoXX = last.Sub(first)
+	t.cpu = cpuTime() - cpu
+	if o.databaseURL != "" {
+		t.serverCPU = serverCPU() - server
+	}
 }
 
 // cpuTime is the CPU time (user and system) this process has used: the
