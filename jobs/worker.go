@@ -227,11 +227,10 @@ func (s *Service) claim(ctx context.Context, taskID int64) (*trawl.Task, *trawl.
 		}
 		return nil, &trawl.Job{}, nil
 	}
-	task := c.task
 	if c.job.Status != trawl.StatusInProgress {
 		return nil, nil, nil
 	}
-	return task, c.job, nil
+	return c.task, c.job, nil
 }
 
 // claim is a task a worker is about to run, claimed with the others that
