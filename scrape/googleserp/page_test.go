@@ -133,6 +133,9 @@ func TestParseParams(t *testing.T) {
 		`{"keywords": ["pizza"], "safe": "on"}`:          "safe",
 		`{"keywords": ["pizza"], "maxPages": 0}`:         "maxPages",
 		`{"keywords": ["pizza"], "deviceType": "watch"}`: "deviceType",
+		`{"keywords": ["pizza"], "tbs": true}`:           "tbs",
+		`{"keywords": ["pizza"], "tbs": 7}`:              "tbs",
+		`{"keywords": ["pizza"], "hl": ["en"]}`:          "hl",
 	} {
 		_, err := ParseParams([]byte(body))
 		if fe := fieldsOf(err); len(fe) == 0 || fe[0] != field {

@@ -120,10 +120,14 @@ func ParseParams(body []byte) (*Params, error) {
 		if json.Unmarshal(r, &s) == nil {
 			return s, true
 		}
-		if n, err := scrape.StrictInt(r); err == nil {
-			return strconv.Itoa(n), true
+		if name == "num" {
+			if n, err := scrape.StrictInt(r); err == nil {
+				return strconv.Itoa(n), true
+			}
+			return "\x00", true // not a whole number: fails its check
 		}
-		return "\x00", true // neither: fails its check
+		v.Add(name, "must be a string")
+		return "", false
 	})
 	p.GL, p.HL, p.Domain, p.Num, p.Tbs, p.Safe, p.DeviceType = o.GL, o.HL, o.Domain, o.Num, o.Tbs, o.Safe, o.DeviceType
 	if r := raw["maxPages"]; scrape.Present(r) {
