@@ -136,6 +136,7 @@ func TestParseParams(t *testing.T) {
 		`{"keywords": ["pizza"], "tbs": true}`:           "tbs",
 		`{"keywords": ["pizza"], "tbs": 7}`:              "tbs",
 		`{"keywords": ["pizza"], "hl": ["en"]}`:          "hl",
+		`{"keywords": ["pizza"], "q": true}`:             "q",
 	} {
 		_, err := ParseParams([]byte(body))
 		if fe := fieldsOf(err); len(fe) == 0 || fe[0] != field {

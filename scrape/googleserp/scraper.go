@@ -149,18 +149,21 @@ func ParseParams(body []byte) (*Params, error) {
 func list(v *trawl.Invalid, raw map[string]json.RawMessage, field, alias string, maxItems int) []string {
 	var items []string
 	name := field
+	var one string
+	if r := raw[alias]; scrape.Present(r) {
+		// Checked even beside field, which wins: a wrong type is refused.
+		if err := json.Unmarshal(r, &one); err != nil {
+			v.Add(alias, "must be a string")
+			return nil
+		}
+	}
 	if r := raw[field]; scrape.Present(r) {
 		if err := json.Unmarshal(r, &items); err != nil {
 			v.Add(field, "must be an array of strings")
 			return nil
 		}
-	} else if r := raw[alias]; scrape.Present(r) {
-		var s string
-		if err := json.Unmarshal(r, &s); err != nil {
-			v.Add(alias, "must be a string")
-			return nil
-		}
-		items, name = []string{s}, alias
+	} else if scrape.Present(raw[alias]) {
+		items, name = []string{one}, alias
 	}
 	if len(items) > maxItems {
 		v.Add(name, "must hold at most %d items, not %d", maxItems, len(items))
