@@ -115,10 +115,6 @@ type Account struct {
 	WebhookSecret   string
 	PreviousSecrets []PreviousSecret // newest first
 	CreatedAt       time.Time
-	// HasQuota is set, on the account an API key authenticates, when an
-	// operator gave the account a credit quota: only then does creating
-	// work read the account's usage.
-	HasQuota bool
 }
 
 // PreviousSecret is a signing secret replaced by a rotation, still signing

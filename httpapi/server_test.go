@@ -185,13 +185,12 @@ type testBundle struct {
 }
 
 // setup builds an API over fakes holding: job 7 (account 1, finished at its
-// limit, 250 rows), job 8 (account 2, which has a credit quota) and job 9
-// (account 1, in progress).
+// limit, 250 rows), job 8 (account 2) and job 9 (account 1, in progress).
 // opts adjust the config before the server is built.
 func setup(t *testing.T, opts ...func(*Config)) *testBundle {
 	t.Helper()
 	st := &fakeStore{
-		accounts: map[string]*trawl.Account{key1: {ID: 1, Name: "one"}, key2: {ID: 2, Name: "two", HasQuota: true}},
+		accounts: map[string]*trawl.Account{key1: {ID: 1, Name: "one"}, key2: {ID: 2, Name: "two"}},
 		jobs: map[int64]*trawl.Job{
 			7: {ID: 7, AccountID: 1, Scraper: "crawler", Status: trawl.StatusFinished, StopReason: trawl.StopReasonLimit,
 				Input:        json.RawMessage(`{"urls":["https://example.com"],"limit":250}`),

@@ -136,7 +136,7 @@ func (s *server) getUser(ctx context.Context, _ *struct{}) (*userOutput, error) 
 // checkQuota refuses work for an account past its credit quota: a 403, as
 // HasData answers when credits are exhausted.
 func (s *server) checkQuota(ctx context.Context) error {
-	if s.usage == nil || !accountFrom(ctx).HasQuota {
+	if s.usage == nil {
 		return nil
 	}
 	exhausted, err := s.usage.QuotaExhausted(ctx, accountFrom(ctx).ID)

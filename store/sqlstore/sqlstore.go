@@ -310,13 +310,9 @@ func (db *DB) CreateAPIKey(ctx context.Context, accountID int64, key string) (*t
 
 // AccountByAPIKey implements store.Store.
 func (db *DB) AccountByAPIKey(ctx context.Context, key string) (*trawl.Account, error) {
-	a, dest, finish := db.accountFields()
-	err := db.read.QueryRowContext(ctx, db.q(`SELECT `+cols("a.", accountColumns)+`, u.credit_quota IS NOT NULL
-		FROM api_keys k JOIN accounts a ON a.id = k.account_id LEFT JOIN account_usage u ON u.account_id = a.id
-		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)).Scan(append(dest, &a.HasQuota)...)
-	if err == nil {
-		err = finish()
-	}
+	a, err := db.scanAccount(db.read.QueryRowContext(ctx, db.q(`SELECT `+cols("a.", accountColumns)+`
+		FROM api_keys k JOIN accounts a ON a.id = k.account_id
+		WHERE k.key_hash = ? AND k.revoked_at IS NULL`), trawl.HashAPIKey(key)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, trawl.Errorf(trawl.EUNAUTHORIZED, "The API key is unknown or revoked.")
 	} else if err != nil {

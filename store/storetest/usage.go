@@ -95,22 +95,4 @@ func RunUsage(t *testing.T, s UsageStore) {
 	if err := s.SetCreditQuota(ctx, 999, &quota); trawl.ErrorCode(err) != trawl.ENOTFOUND {
 		t.Errorf("unknown account: got %v, want not found", err)
 	}
-
-	// The account an API key authenticates says whether it has a quota,
-	// so that creating work reads the usage only then.
-	key := trawl.NewAPIKey()
-	if _, err := s.CreateAPIKey(ctx, a.ID, key); err != nil {
-		t.Fatal(err)
-	}
-	hasQuota := func(want bool) {
-		t.Helper()
-		if got, err := s.AccountByAPIKey(ctx, key); err != nil || got.ID != a.ID || got.HasQuota != want {
-			t.Errorf("AccountByAPIKey: %+v, %v; want account %d with HasQuota %v", got, err, a.ID, want)
-		}
-	}
-	hasQuota(false)
-	if err := s.SetCreditQuota(ctx, a.ID, &quota); err != nil {
-		t.Fatal(err)
-	}
-	hasQuota(true)
 }
